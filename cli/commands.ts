@@ -1,7 +1,10 @@
 /** Every `llm-ab` subcommand, in the order `--help` lists them. Each file registers one command. */
 import type { Command } from "commander";
+import { registerAnalyze } from "./analyze.ts";
 import type { CliIo } from "./main.ts";
+import { registerPlan } from "./plan.ts";
+import { registerValidate } from "./validate.ts";
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerValidate, registerPlan, registerAnalyze];

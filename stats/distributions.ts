@@ -5,9 +5,10 @@
  * in the tails) so every module spells them the same way and none hand-rolls an erf or an
  * incomplete beta.
  */
+
+import gammainc from "@stdlib/math-base-special-gammainc";
 import betaCdfImpl from "@stdlib/stats-base-dists-beta-cdf";
 import betaQuantileImpl from "@stdlib/stats-base-dists-beta-quantile";
-import gammainc from "@stdlib/math-base-special-gammainc";
 import normalCdfImpl from "@stdlib/stats-base-dists-normal-cdf";
 import normalQuantileImpl from "@stdlib/stats-base-dists-normal-quantile";
 import tCdfImpl from "@stdlib/stats-base-dists-t-cdf";
