@@ -62,7 +62,7 @@ function checkRecord(
 ) {
   const seen = state.seen;
   const unit = rec.unit;
-  if ((typeof unit !== "string" && typeof unit !== "number") || String(unit).trim() === "") {
+  if ((typeof unit !== "string" && typeof unit !== "number") || String(unit) === "") {
     report(line, "unit", `missing or empty unit id (got ${JSON.stringify(unit)})`);
   } else {
     const first = seen.get(String(unit));

@@ -122,6 +122,20 @@ describe("runAnalysis", () => {
     expect(error.message).toMatch(/partial\.jsonl:6: allocation: missing here but present on line 1/);
   });
 
+  it("finds a segment dimension that first appears after the sampled head of the file", async () => {
+    const arms = generateUnits({
+      control: { units: 5100, resolution: 0.6, tokens: 200 },
+      treatment: { units: 5100, resolution: 0.6, tokens: 200 },
+    });
+    // Interleave the arms, and give records past line 10,050 a second dimension the 10,000-line sample never sees.
+    const records = arms
+      .slice(0, 5100)
+      .flatMap((c, k) => [c, arms[5100 + k]!])
+      .map((r, i) => (i >= 10_050 ? { ...r, segments: { ...r.segments, tier: i % 4 < 2 ? "pro" : "free" } } : r));
+    const report = await runAnalysis(duelSpec(), writeJsonl(dir, "late.jsonl", records));
+    expect(report.segments.map((s) => s.dimension).sort()).toEqual(["region", "tier"]);
+  });
+
   it("reports an operational guardrail absent from the data as enforced live", async () => {
     const report = await runAnalysis(duelSpec(), writeJsonl(dir, "live.jsonl", winner));
     expect(report.guardrails.find((g) => g.name === "ttft_p95_seconds")!.status).toBe("live only");

@@ -30,8 +30,8 @@ describe("chanceToBeatControl and expectedLoss", () => {
     .tuple(fc.integer({ min: 0, max: 50_000 }), fc.double({ min: 0, max: 1, noNaN: true }))
     .map(([n, rate]): BinomialArm => ({ n, successes: Math.round(n * rate) }));
   const prior = fc.record({
-    alpha: fc.double({ min: 0.3, max: 5, noNaN: true }),
-    beta: fc.double({ min: 0.3, max: 5, noNaN: true }),
+    alpha: fc.double({ min: 0.1, max: 5, noNaN: true }),
+    beta: fc.double({ min: 0.1, max: 5, noNaN: true }),
   });
 
   it("sum to 1 when the arms swap places, since ties have probability 0", () => {
@@ -55,9 +55,34 @@ describe("chanceToBeatControl and expectedLoss", () => {
     );
   });
 
+  it.each([
+    { name: "10⁸ units, all successes", c: { n: 1e8, successes: 1e8 }, t: { n: 1000, successes: 990 } },
+    { name: "10⁸ units at 50%", c: { n: 1e8, successes: 5e7 }, t: { n: 1e6, successes: 500_000 } },
+    {
+      name: "no successes, Jeffreys",
+      c: { n: 1e6, successes: 0 },
+      t: { n: 59_065, successes: 0 },
+      jeffreys: true,
+    },
+    {
+      name: "U-shaped against 10⁸",
+      c: { n: 0, successes: 0 },
+      t: { n: 1e8, successes: 70_727_384 },
+      jeffreys: true,
+    },
+  ])("stay consistent at extreme sizes: $name", ({ c, t, jeffreys }) => {
+    const p = jeffreys ? { alpha: 0.5, beta: 0.5 } : undefined;
+    const mean = (arm: BinomialArm) =>
+      ((p?.alpha ?? 1) + arm.successes) / ((p?.alpha ?? 1) + (p?.beta ?? 1) + arm.n);
+    expect(chanceToBeatControl(c, t, p) + chanceToBeatControl(t, c, p)).toBeCloseTo(1, 9);
+    expect(expectedLoss(c, t, p) - expectedLoss(t, c, p)).toBeCloseTo(mean(c) - mean(t), 9);
+  });
+
   it("rises with every extra treatment success", () => {
     const control = { n: 2000, successes: 200 };
-    const chances = [190, 200, 210, 220].map((successes) => chanceToBeatControl(control, { n: 2000, successes }));
+    const chances = [190, 200, 210, 220].map((successes) =>
+      chanceToBeatControl(control, { n: 2000, successes }),
+    );
     const losses = [190, 200, 210, 220].map((successes) => expectedLoss(control, { n: 2000, successes }));
     for (let i = 1; i < chances.length; i++) {
       expect(chances[i]).toBeGreaterThan(chances[i - 1]!);
@@ -85,20 +110,24 @@ describe("chanceToBeatControl and expectedLoss", () => {
   it.each([
     { alpha: 0, beta: 1 },
     { alpha: 1, beta: -1 },
+    { alpha: 0.05, beta: 1 },
     { alpha: Number.POSITIVE_INFINITY, beta: 1 },
-  ])("rejects the improper prior %o", (p) => {
+  ])("rejects the improper or too-vague prior %o", (p) => {
     const a = { n: 10, successes: 5 };
     expect(() => chanceToBeatControl(a, a, p)).toThrow(/prior\.(alpha|beta)/);
   });
 });
 
 describe("credibleInterval", () => {
-  it.each(reference.bayes.credibleIntervals)("matches scipy beta.ppf for $arm.successes/$arm.n at $level", (c) => {
-    const prior = "prior" in c ? c.prior : undefined;
-    const [lower, upper] = credibleInterval(c.arm, c.level, prior);
-    expect(lower).toBeCloseTo(c.interval[0]!, 12);
-    expect(upper).toBeCloseTo(c.interval[1]!, 12);
-  });
+  it.each(reference.bayes.credibleIntervals)(
+    "matches scipy beta.ppf for $arm.successes/$arm.n at $level",
+    (c) => {
+      const prior = "prior" in c ? c.prior : undefined;
+      const [lower, upper] = credibleInterval(c.arm, c.level, prior);
+      expect(lower).toBeCloseTo(c.interval[0]!, 12);
+      expect(upper).toBeCloseTo(c.interval[1]!, 12);
+    },
+  );
 
   it("is the central half of the uniform prior when there is no data", () => {
     const [lower, upper] = credibleInterval({ n: 0, successes: 0 }, 0.5);

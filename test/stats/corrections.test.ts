@@ -67,7 +67,8 @@ describe("adjustPValues", () => {
           expect(holm[i]).toBeLessThanOrEqual(bonferroni[i]! * (1 + 1e-12));
           pValues.forEach((q, j) => {
             if (p < q) {
-              for (const adjusted of [bh, holm, bonferroni]) expect(adjusted[i]).toBeLessThanOrEqual(adjusted[j]!);
+              for (const adjusted of [bh, holm, bonferroni])
+                expect(adjusted[i]).toBeLessThanOrEqual(adjusted[j]!);
             }
           });
         });

@@ -53,7 +53,12 @@ describe("srmTest", () => {
   });
 
   it.each([
-    { why: "mismatched lengths", observed: [10, 10], shares: [1, 1, 1], message: /2 arms but expectedShares has 3/ },
+    {
+      why: "mismatched lengths",
+      observed: [10, 10],
+      shares: [1, 1, 1],
+      message: /2 arms but expectedShares has 3/,
+    },
     { why: "a single arm", observed: [10], shares: [1], message: /at least two arms/ },
     { why: "a negative count", observed: [10, -1], shares: [1, 1], message: /observed\[1\] is -1/ },
     { why: "a fractional count", observed: [10.5, 10], shares: [1, 1], message: /observed\[0\] is 10.5/ },
