@@ -131,7 +131,9 @@ describe("runAnalysis", () => {
     const records = arms
       .slice(0, 5100)
       .flatMap((c, k) => [c, arms[5100 + k]!])
-      .map((r, i) => (i >= 10_050 ? { ...r, segments: { ...r.segments, tier: i % 4 < 2 ? "pro" : "free" } } : r));
+      .map((r, i) =>
+        i >= 10_050 ? { ...r, segments: { ...r.segments, tier: i % 4 < 2 ? "pro" : "free" } } : r,
+      );
     const report = await runAnalysis(duelSpec(), writeJsonl(dir, "late.jsonl", records));
     expect(report.segments.map((s) => s.dimension).sort()).toEqual(["region", "tier"]);
   });
