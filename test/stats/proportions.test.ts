@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Interval, TestAlternative } from "../../stats/effect.ts";
+import type { TestAlternative } from "../../stats/effect.ts";
 import { type ProportionSummary, twoProportionZTest } from "../../stats/proportions.ts";
+import { expectClose, expectInterval, type FixtureInterval } from "../helpers/reference.ts";
 
-type FixtureInterval = [number | null, number | null];
 interface ProportionCase {
   control: ProportionSummary;
   treatment: ProportionSummary;
@@ -21,26 +21,6 @@ const reference = JSON.parse(
 ) as {
   proportions: ProportionCase[];
 };
-
-/** Within 1e-6 relative of the reference; exact when the reference is 0. */
-function expectClose(actual: number, expected: number): void {
-  expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(
-    1e-6 * Math.abs(expected),
-  );
-}
-
-/** Null ends in the fixture are the open side of a one-sided bound; a null interval is NaN (control 0). */
-function expectInterval(actual: Interval, expected: FixtureInterval | null): void {
-  if (expected === null) {
-    expect(actual).toEqual([Number.NaN, Number.NaN]);
-    return;
-  }
-  const [lo, hi] = expected;
-  if (lo === null) expect(actual[0]).toBe(Number.NEGATIVE_INFINITY);
-  else expectClose(actual[0], lo);
-  if (hi === null) expect(actual[1]).toBe(Number.POSITIVE_INFINITY);
-  else expectClose(actual[1], hi);
-}
 
 describe("twoProportionZTest", () => {
   it.each(reference.proportions)(

@@ -3,8 +3,8 @@ import binomial from "@stdlib/random-base-binomial";
 import uniform from "@stdlib/random-base-uniform";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Interval } from "../../stats/effect.ts";
 import { type RatioSummary, ratioDeltaTest, ratioEstimate } from "../../stats/ratio.ts";
+import { expectClose, expectInterval } from "../helpers/reference.ts";
 
 interface RatioCase {
   name: string;
@@ -25,18 +25,6 @@ const reference = JSON.parse(
 ) as {
   ratio: RatioCase[];
 };
-
-/** Within 1e-6 relative of the reference. */
-function expectClose(actual: number, expected: number): void {
-  expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(
-    1e-6 * Math.abs(expected),
-  );
-}
-
-function expectInterval(actual: Interval, expected: [number, number]): void {
-  expectClose(actual[0], expected[0]);
-  expectClose(actual[1], expected[1]);
-}
 
 /** Unit-level summary of paired numerator/denominator values, as a metrics pipeline would produce it. */
 function summarise(y: Float64Array, x: Float64Array): RatioSummary {

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Interval, TestAlternative } from "../../stats/effect.ts";
+import type { TestAlternative } from "../../stats/effect.ts";
 import { type MeanSummary, welchTTest } from "../../stats/welch.ts";
+import { expectClose, expectInterval, type FixtureInterval } from "../helpers/reference.ts";
 
-type FixtureInterval = [number | null, number | null];
 interface WelchCase {
   name: string;
   control: MeanSummary;
@@ -23,21 +23,6 @@ const reference = JSON.parse(
 ) as {
   welch: WelchCase[];
 };
-
-/** Within 1e-6 relative of the reference. */
-function expectClose(actual: number, expected: number): void {
-  expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(
-    1e-6 * Math.abs(expected),
-  );
-}
-
-/** Null ends in the fixture are the open side of a one-sided bound. */
-function expectInterval(actual: Interval, [lo, hi]: FixtureInterval): void {
-  if (lo === null) expect(actual[0]).toBe(Number.NEGATIVE_INFINITY);
-  else expectClose(actual[0], lo);
-  if (hi === null) expect(actual[1]).toBe(Number.POSITIVE_INFINITY);
-  else expectClose(actual[1], hi);
-}
 
 describe("welchTTest", () => {
   it.each(reference.welch)("matches scipy and statsmodels on $name ($alternative, α $alpha)", (c) => {
