@@ -191,11 +191,10 @@ export async function runAnalysis(
   const armT = arm(treatment);
 
   const { srm, srmPhases } = splitCheck(spec, data, control, treatment);
-  const planned = Math.max(...plan.metrics.map((m) => m.max.control / Math.max(m.max.control, 1)));
   const fraction = Math.min(
     ...plan.metrics.map((m) => Math.min(armC.units / m.max.control, armT.units / m.max.treatment)),
   );
-  const progress = progressOf(plan, planned > 0 ? fraction : 0, opts.look);
+  const progress = progressOf(plan, fraction, opts.look);
 
   const alpha = spec.analysis.alpha;
   const tested = defs.map((def) => {

@@ -1,9 +1,13 @@
-/** Data file formats `analyze` reads, and the little it must know about them before DuckDB does. */
+/**
+ * Data file formats `analyze` reads, and the little it must know about them before DuckDB does.
+ * `events` is the router's event log (analysis/event-log.ts); a `.jsonl` file is recognised as one
+ * from its first record, so the format is only needed when the extension says nothing.
+ */
 import { createReadStream } from "node:fs";
 import { extname } from "node:path";
 import { createInterface } from "node:readline";
 
-export type DataFormat = "jsonl" | "csv";
+export type DataFormat = "jsonl" | "csv" | "events";
 
 const byExtension: Record<string, DataFormat> = {
   ".jsonl": "jsonl",
@@ -15,8 +19,8 @@ const byExtension: Record<string, DataFormat> = {
 /** The format named by `explicit`, else by the file's extension; throws naming both when neither says. */
 export function detectFormat(path: string, explicit?: string): DataFormat {
   if (explicit !== undefined) {
-    if (explicit === "jsonl" || explicit === "csv") return explicit;
-    throw new Error(`--format ${explicit}: unknown data format (use jsonl or csv)`);
+    if (explicit === "jsonl" || explicit === "csv" || explicit === "events") return explicit;
+    throw new Error(`--format ${explicit}: unknown data format (use jsonl, csv or events)`);
   }
   const format = byExtension[extname(path).toLowerCase()];
   if (!format) {

@@ -1,12 +1,14 @@
 /**
  * Finds and names every bad row of a data file: the slow, exact path taken only after the fast
- * DuckDB pass has seen that something is wrong. Each problem says file, line and field.
+ * DuckDB pass has seen that something is wrong. Each problem says file, line and field. Router
+ * event logs are judged record by record with the rules of event-log.ts.
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { parse } from "csv-parse";
 import type { DataFormat } from "./data-format.ts";
 import type { DataRequest } from "./data-summary.ts";
+import { checkEventRecord, type EventScanState, isEventLog } from "./event-log.ts";
 
 export interface DataProblem {
   file: string;
@@ -110,8 +112,13 @@ function checkRecord(
   }
 }
 
-async function scanJsonl(path: string, req: DataRequest, report: Check) {
-  const state = newState();
+/** Each JSON object of a JSONL file with its line number; other lines are reported as problems. */
+async function forEachJsonObject(
+  path: string,
+  expected: string,
+  report: Check,
+  visit: (rec: Record<string, unknown>, line: number) => void,
+) {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
   let n = 0;
   for await (const text of lines) {
@@ -125,18 +132,35 @@ async function scanJsonl(path: string, req: DataRequest, report: Check) {
       continue;
     }
     if (typeof rec !== "object" || rec === null || Array.isArray(rec)) {
-      report(n, "", "expected a JSON object {unit, variant, metrics, segments, pre}");
+      report(n, "", `expected a JSON object ${expected}`);
       continue;
     }
+    visit(rec as Record<string, unknown>, n);
+  }
+}
+
+async function scanJsonl(path: string, req: DataRequest, report: Check) {
+  const state = newState();
+  await forEachJsonObject(path, "{unit, variant, metrics, segments, pre}", report, (rec, n) => {
     for (const key of ["metrics", "segments", "pre"] as const) {
-      const v = (rec as Record<string, unknown>)[key];
+      const v = rec[key];
       if (v !== undefined && v !== null && (typeof v !== "object" || Array.isArray(v))) {
         report(n, key, `expected an object of name → value, got ${JSON.stringify(v)}`);
       }
     }
-    checkRecord(rec as Record<string, unknown>, req, n, state, report);
-  }
+    checkRecord(rec, req, n, state, report);
+  });
   reportPartialAllocation(state, report);
+}
+
+async function scanEventLog(path: string, req: DataRequest, report: Check) {
+  const state: EventScanState = {};
+  await forEachJsonObject(
+    path,
+    "{type, t, experiment, unit, ...} (a router event record)",
+    report,
+    (rec, n) => checkEventRecord(rec, req, n, state, report),
+  );
 }
 
 async function scanCsv(path: string, req: DataRequest, report: Check) {
@@ -180,7 +204,9 @@ export async function locateDataErrors(
       problems.push({ file: path, line, ...(field ? { field } : {}), message });
   };
   try {
-    await (format === "csv" ? scanCsv(path, req, report) : scanJsonl(path, req, report));
+    if (format === "csv") await scanCsv(path, req, report);
+    else if (format === "events" || (await isEventLog(path))) await scanEventLog(path, req, report);
+    else await scanJsonl(path, req, report);
   } catch (error) {
     report(0, "", `cannot read the file (${(error as Error).message})`);
   }

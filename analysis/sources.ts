@@ -1,11 +1,12 @@
 /**
  * How DuckDB reads each data format: the table function, the expression of every field, and the
- * segment dimensions a file holds.
+ * segment dimensions a file holds. A router event log becomes a unit-level view (event-log.ts).
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { type DataFormat, readCsvHeader } from "./data-format.ts";
 import type { DataRequest, FieldRef } from "./data-summary.ts";
+import { eventLogSource, isEventLog } from "./event-log.ts";
 
 export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 export const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
@@ -108,6 +109,9 @@ export async function csvSource(path: string, req: DataRequest): Promise<Source>
   };
 }
 
-export function sourceFor(path: string, format: DataFormat, req: DataRequest): Promise<Source> {
-  return format === "csv" ? csvSource(path, req) : jsonSource(path, req);
+/** The source for a file; JSONL whose records have a `type` is read as the router's event log. */
+export async function sourceFor(path: string, format: DataFormat, req: DataRequest): Promise<Source> {
+  if (format === "csv") return csvSource(path, req);
+  if (format === "events" || (await isEventLog(path))) return eventLogSource(path, req);
+  return jsonSource(path, req);
 }
