@@ -23,7 +23,8 @@ import {
 import type { DataFormat } from "./data-format.ts";
 import { type DataRequest, type DataSummary, fieldKey, pairKey } from "./data-summary.ts";
 import { DataError, locateDataErrors } from "./locate-errors.ts";
-import { jsonSource, type Source, sourceFor, sqlString } from "./sources.ts";
+import { jsonSource, type Source, sourceFor } from "./sources.ts";
+import { sqlString } from "./sql.ts";
 
 /** Segment dimensions with more values than this are skipped: a Simpson check over them says nothing. */
 export const MAX_SEGMENT_VALUES = 50;

@@ -24,16 +24,20 @@
  *   went away first), `output_tokens` and `cost_usd` (sums over the turns that report them), and
  *   `ttft_seconds` and `e2e_seconds` (means). A per-conversation error rate is then the ratio
  *   metric `errors / turns`. Outcomes may not use these names.
- * - **Not in the event log:** segment dimensions and pre-period covariates, so the Simpson check
- *   has nothing to split by and CUPED metrics report that they could not be adjusted.
- * - **One experiment per file**, all its records well-formed: a bad record stops the analysis
- *   with the file, line and field, like a bad row of unit-level data. `shadow` records are
- *   checked but not analysed.
+ * - **Not in the event log:** segment dimensions and pre-period covariates. The Simpson check
+ *   has nothing to split by, and a metric with a `covariate` (CUPED) is left untested, its note
+ *   saying the covariate has no data: drop `covariate` from the spec to test it from the log.
+ * - **One experiment per file**: every record names the experiment of the first record.
+ * - **Well-formed records**: a bad record stops the analysis with the file, line and field, like
+ *   a bad row of unit-level data (an unknown `type` or assigned variant, a missing unit, time,
+ *   allocation or status, a non-numeric value, a binary outcome other than 0/1, an outcome
+ *   posted under a router-measured name). `shadow` records are checked but not analysed.
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { DataRequest, FieldRef } from "./data-summary.ts";
-import { ident, type Source, sqlString } from "./sources.ts";
+import type { Source } from "./sources.ts";
+import { ident, sqlString } from "./sql.ts";
 
 /** Per-unit fields the router measures, by the metric name a spec uses for them. */
 export const routerUnitFields = {
@@ -71,8 +75,8 @@ const recordTypes = ["exposure", "outcome", "shadow"] as const;
 /** Lines looked at to recognise an event log; the first JSON object among them decides. */
 const SNIFF_LINES = 100;
 
-/** Whether the JSONL file at `path` is a router event log: its first JSON object has a `type`. */
-export async function isEventLog(path: string): Promise<boolean> {
+/** The first JSON object of a JSONL file, if one starts it (blank or malformed lines skipped). */
+async function firstObject(path: string): Promise<Record<string, unknown> | undefined> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
   let n = 0;
   try {
@@ -80,7 +84,8 @@ export async function isEventLog(path: string): Promise<boolean> {
       if (++n > SNIFF_LINES) break;
       try {
         const rec: unknown = JSON.parse(line);
-        if (typeof rec === "object" && rec !== null && !Array.isArray(rec)) return "type" in rec;
+        if (typeof rec === "object" && rec !== null && !Array.isArray(rec))
+          return rec as Record<string, unknown>;
       } catch {
         // Blank or malformed: the exact scan reports it; recognition looks at the next line.
       }
@@ -88,7 +93,13 @@ export async function isEventLog(path: string): Promise<boolean> {
   } finally {
     lines.close();
   }
-  return false;
+  return undefined;
+}
+
+/** Whether the JSONL file at `path` is a router event log: its first JSON object has a `type`. */
+export async function isEventLog(path: string): Promise<boolean> {
+  const first = await firstObject(path);
+  return first !== undefined && "type" in first;
 }
 
 /** How a requested outcome metric is reduced per unit (see the rules above). */
@@ -118,7 +129,7 @@ function unitFieldSql(f: FieldRef, req: DataRequest): string {
  * True for a record the exact scan (`checkEventRecord`) would reject. NULL-safe by construction:
  * a comparison with a missing optional field is NULL, which `bool_or` ignores.
  */
-function badRecordSql(req: DataRequest, numbers: readonly string[]): string {
+function badRecordSql(req: DataRequest, numbers: readonly string[], experiment: unknown): string {
   // Keep in step with checkEventRecord: a record bad here must be named there.
   const inList = (xs: readonly string[]) => xs.map(sqlString).join(", ") || "NULL";
   const exposure = [
@@ -139,6 +150,7 @@ function badRecordSql(req: DataRequest, numbers: readonly string[]): string {
     `type IS NULL OR type NOT IN (${inList(recordTypes)})`,
     "t IS NULL",
     "experiment IS NULL OR experiment = ''",
+    ...(typeof experiment === "string" ? [`experiment <> ${sqlString(experiment)}`] : []),
     "type IN ('exposure', 'outcome') AND (unit IS NULL OR unit = '')",
     `type = 'exposure' AND (${exposure.map((e) => `(${e})`).join(" OR ")})`,
     `type = 'outcome' AND (${outcome.map((e) => `(${e})`).join(" OR ")})`,
@@ -149,11 +161,14 @@ function badRecordSql(req: DataRequest, numbers: readonly string[]): string {
 
 /**
  * The event log as a unit-level `Source` for `aggregateData`: a subquery with one row per unit,
- * built by one GROUP BY over the file. A unit holding any bad record (or every unit, when the
- * file mixes experiments) gets a NULL variant, which the aggregation counts as a problem and
- * answers with the exact scan (`locateDataErrors`), so both paths judge records alike.
+ * built by one GROUP BY over the file. A unit holding any bad record gets a NULL variant, which
+ * the aggregation counts as a problem and answers with the exact scan (`locateDataErrors`), so
+ * both paths judge records alike.
  */
-export function eventLogSource(path: string, req: DataRequest): Source {
+export async function eventLogSource(path: string, req: DataRequest): Promise<Source> {
+  // The experiment is the first record's, read here: comparing every record with a constant keeps
+  // "one experiment per file" inside the single GROUP BY instead of a second pass over the units.
+  const experiment = (await firstObject(path))?.experiment;
   const numbers = exposureColumns(req);
   const columns = [
     "type: 'VARCHAR'",
@@ -174,19 +189,15 @@ export function eventLogSource(path: string, req: DataRequest): Source {
     // The first exposure by time decides both; ties broken by the values so reruns agree.
     "min({'t': t, 'assigned': assigned, 'allocation': allocation}) FILTER (WHERE type = 'exposure') AS first",
     `${routerUnitFields.turns} AS exposures`,
-    `coalesce(bool_or(${badRecordSql(req, numbers)}), false) AS bad`,
-    "min(experiment) AS min_experiment",
-    "max(experiment) AS max_experiment",
+    `coalesce(bool_or(${badRecordSql(req, numbers, experiment)}), false) AS bad`,
     ...req.fields.map((f) => `${unitFieldSql(f, req)} AS ${column(f)}`),
   ];
   const view = `(
-    WITH units AS MATERIALIZED (SELECT ${units.join(", ")} FROM ${read} GROUP BY unit),
-    log AS (SELECT min(min_experiment) IS DISTINCT FROM max(max_experiment) AS mixed FROM units)
     SELECT unit,
-      CASE WHEN bad OR mixed THEN NULL ELSE first.assigned END AS variant,
+      CASE WHEN bad THEN NULL ELSE first.assigned END AS variant,
       first.allocation AS allocation,
       ${req.fields.map(column).join(", ") || "NULL AS no_fields"}
-    FROM units CROSS JOIN log
+    FROM (SELECT ${units.join(", ")} FROM ${read} GROUP BY unit)
     WHERE exposures > 0 OR bad
   )`;
   return {
@@ -200,7 +211,7 @@ export function eventLogSource(path: string, req: DataRequest): Source {
   };
 }
 
-/** What the exact scan remembers across records: the experiment of the first record naming one. */
+/** What the exact scan remembers across records: the first record's experiment, and its line. */
 export interface EventScanState {
   experiment?: { name: string; line: number };
 }

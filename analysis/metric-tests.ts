@@ -132,6 +132,10 @@ export function estimate(def: MetricDef, c: ArmSummary, t: ArmSummary, alpha: nu
     const f = arm.fields[fieldKey(metric(def.name))];
     return { n: f?.n ?? 0, mean: f && f.n > 0 ? f.mean : null };
   };
+  const meanOf = (arm: ArmSummary) => {
+    const f = arm.fields[fieldKey(metric(def.name))]!;
+    return { n: f.n, mean: f.mean, variance: f.variance };
+  };
   const out: MetricEstimate = {
     method: methodName(def),
     control: stats(c),
@@ -159,6 +163,10 @@ export function estimate(def: MetricDef, c: ArmSummary, t: ArmSummary, alpha: nu
         };
       };
       out.estimate = ratioDeltaTest(ratio(c), ratio(t), { alpha });
+    } else if (pair && Math.min(c.pairs[pairKey(pair)]?.n ?? 0, t.pairs[pairKey(pair)]?.n ?? 0) < 2) {
+      // No pre-period values (e.g. the router's event log): the unadjusted test, and say so.
+      out.estimate = welchTTest(meanOf(c), meanOf(t), { alpha });
+      out.method = "Welch t-test (no pre-period data for CUPED)";
     } else if (pair) {
       const cov = (arm: ArmSummary) => {
         const p = arm.pairs[pairKey(pair)]!;
@@ -168,11 +176,7 @@ export function estimate(def: MetricDef, c: ArmSummary, t: ArmSummary, alpha: nu
       out.estimate = result;
       out.varianceReduction = result.varianceReduction;
     } else {
-      const mean = (arm: ArmSummary) => {
-        const f = arm.fields[fieldKey(metric(def.name))]!;
-        return { n: f.n, mean: f.mean, variance: f.variance };
-      };
-      out.estimate = welchTTest(mean(c), mean(t), { alpha });
+      out.estimate = welchTTest(meanOf(c), meanOf(t), { alpha });
     }
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;

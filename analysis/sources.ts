@@ -7,9 +7,7 @@ import { createInterface } from "node:readline";
 import { type DataFormat, readCsvHeader } from "./data-format.ts";
 import type { DataRequest, FieldRef } from "./data-summary.ts";
 import { eventLogSource, isEventLog } from "./event-log.ts";
-
-export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
-export const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
+import { ident, sqlString } from "./sql.ts";
 
 export interface Source {
   /** Table function reading every column the request needs. */

@@ -95,7 +95,10 @@ export function registerAnalyze(program: Command, io: CliIo): void {
     .description("Give the verdict for a spec from unit-level data (JSONL or CSV)")
     .argument("<spec>", "experiment spec (.yaml, .yml or .json)")
     .requiredOption("--data <file>", "unit-level records: .jsonl/.ndjson or .csv")
-    .option("--format <format>", "data format when the extension does not say: jsonl or csv")
+    .option(
+      "--format <format>",
+      "data format when the extension does not say: jsonl, csv or events (the router's event log)",
+    )
     .option("--look <k>", "the registered sequential look (1-based) this analysis is", positiveInt)
     .option("--json", "print machine-readable JSON")
     .addHelpText(
