@@ -3,8 +3,14 @@ import type { Command } from "commander";
 import { registerAnalyze } from "./analyze.ts";
 import type { CliIo } from "./main.ts";
 import { registerPlan } from "./plan.ts";
+import { registerRouter } from "./router.ts";
 import { registerValidate } from "./validate.ts";
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
-export const commands: RegisterCommand[] = [registerValidate, registerPlan, registerAnalyze];
+export const commands: RegisterCommand[] = [
+  registerValidate,
+  registerPlan,
+  registerAnalyze,
+  registerRouter,
+];
