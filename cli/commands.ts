@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { registerAnalyze } from "./analyze.ts";
 import type { CliIo } from "./main.ts";
+import { registerMonitoring } from "./monitoring.ts";
 import { registerPlan } from "./plan.ts";
 import { registerRouter } from "./router.ts";
 import { registerValidate } from "./validate.ts";
@@ -13,4 +14,5 @@ export const commands: RegisterCommand[] = [
   registerPlan,
   registerAnalyze,
   registerRouter,
+  registerMonitoring,
 ];

@@ -6,6 +6,8 @@ set -euo pipefail
 # command → Debian package
 declare -A needed=(
   [redis-server]=redis-server
+  [promtool]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
 )
 
 missing=()
