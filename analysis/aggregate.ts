@@ -73,7 +73,7 @@ export function cellQuery(src: Source, req: DataRequest): string {
     "unit IS NULL OR unit = ''",
     `variant IS NULL OR variant NOT IN (${req.variants.map(sqlString).join(", ")})`,
     `${src.allocation} < 0 OR ${src.allocation} > 100 OR NOT isfinite(${src.allocation})`,
-    ...req.fields.map((f) => `NOT isfinite(${src.field(f)})`),
+    ...req.fields.map((f) => `NOT isfinite(${src.field(f)}) OR abs(${src.field(f)}) > 1e150`),
     ...req.binary.map((m) => `${src.field({ kind: "metric", name: m })} NOT IN (0, 1)`),
   ];
   select.push(`count(*) FILTER (WHERE ${problems.map((p) => `(${p})`).join(" OR ")}) AS problems`);

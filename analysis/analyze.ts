@@ -7,15 +7,16 @@
 import { guardrailMetric } from "../spec/guardrail-metrics.ts";
 import type { ExperimentSpec } from "../spec/schema.ts";
 import { chanceToBeatControl } from "../stats/bayes.ts";
-import { type Decision, decide, type Progress } from "../stats/decision.ts";
-import { type SrmResult, srmTest, srmTestByPhase } from "../stats/srm.ts";
+import { type Decision, decide } from "../stats/decision.ts";
+import { normQuantile } from "../stats/distributions.ts";
+import type { SrmResult } from "../stats/srm.ts";
 import { stratifiedTest } from "../stats/stratified.ts";
 import { aggregateData } from "./aggregate.ts";
 import { type DataFormat, detectFormat } from "./data-format.ts";
 import { type DataSummary, fieldKey } from "./data-summary.ts";
+import { DataError } from "./locate-errors.ts";
 import {
   type ArmStats,
-  absoluteMarginOf,
   buildRequest,
   estimate,
   type MetricDef,
@@ -23,7 +24,9 @@ import {
   metricDefs,
 } from "./metric-tests.ts";
 import { type ExperimentPlan, planExperiment } from "./plan.ts";
+import { informationFraction, progressOf } from "./progress.ts";
 import { type SegmentFinding, simpsonFindings } from "./segments.ts";
+import { missingnessChecks, splitCheck } from "./split-checks.ts";
 import { controlVariant, treatmentVariants } from "./variants.ts";
 
 export interface MetricReport {
@@ -62,6 +65,8 @@ export interface AnalysisReport {
     informationFraction: number;
     look: number | null;
     looks: number[];
+    /** The |z| boundary this look was held to (at the observed information); null for fixed designs. */
+    boundary: number | null;
   };
   metrics: MetricReport[];
   guardrails: Decision["guardrails"];
@@ -74,52 +79,6 @@ export interface AnalyzeOptions {
   format?: string;
   /** 1-based registered look this analysis is; default: the last look the data has reached. */
   look?: number;
-}
-
-/** Registered looks are matched with this slack: a look at 24.5 % of plan counts as the 25 % look. */
-const LOOK_TOLERANCE = 0.02;
-
-function progressOf(plan: ExperimentPlan, fraction: number, look: number | undefined): Progress {
-  if (!plan.sequential) return { kind: "fixed", fraction };
-  const looks = plan.sequential.looks;
-  if (look !== undefined) {
-    if (!Number.isInteger(look) || look < 1 || look > looks.length) {
-      throw new RangeError(
-        `--look ${look}: not a registered look (registered: 1..${looks.length} at ${looks.join(", ")})`,
-      );
-    }
-    return { kind: "sequential", design: plan.sequential, lookIndex: look - 1 };
-  }
-  let reached: number | null = null;
-  looks.forEach((t, i) => {
-    if (fraction + LOOK_TOLERANCE >= t) reached = i;
-  });
-  return { kind: "sequential", design: plan.sequential, lookIndex: reached };
-}
-
-/**
- * SRM against the allocation each unit was assigned under: per phase when the data records phases
- * (a ramp's phases must never be pooled), else against the spec's current percent.
- */
-function splitCheck(spec: ExperimentSpec, data: DataSummary, control: string, treatment: string) {
-  const threshold = spec.analysis.srmThreshold;
-  const units = (arms: Record<string, { units: number }>) => [
-    arms[control]?.units ?? 0,
-    arms[treatment]?.units ?? 0,
-  ];
-  if (data.phases.length === 0) {
-    const share = spec.rollout.treatmentPercent / 100;
-    return { srm: srmTest(units(data.arms), [1 - share, share], { threshold }), srmPhases: [] };
-  }
-  const phased = srmTestByPhase(
-    data.phases.map((p) => ({
-      label: `${p.percent} %`,
-      expectedShares: [100 - p.percent, p.percent],
-      observed: units(p.arms),
-    })),
-    { threshold },
-  );
-  return { srm: phased.combined, srmPhases: phased.phases };
 }
 
 /**
@@ -159,9 +118,19 @@ function stratifyByPhase(
   }
 }
 
-function marginOf(def: MetricDef, controlMean: number | null): { absoluteMargin?: number } {
-  const margin = absoluteMarginOf(def, controlMean);
-  return margin === undefined ? {} : { absoluteMargin: margin };
+/** The guardrail's absolute limit with the treatment's one-sided bounds (z·se either side). */
+function ceilingOf(def: MetricDef, result: MetricEstimate, z: number) {
+  const limit = def.ceiling ?? def.floor;
+  const level = result.treatmentLevel;
+  if (limit === undefined || level === undefined || result.control.mean === null) return {};
+  const ceiling = {
+    limit,
+    side: def.ceiling !== undefined ? ("max" as const) : ("min" as const),
+    treatmentLo: level.mean - z * level.se,
+    treatmentHi: level.mean + z * level.se,
+    controlMean: result.control.mean,
+  };
+  return { ceiling };
 }
 
 export async function runAnalysis(
@@ -178,7 +147,7 @@ export async function runAnalysis(
   const treatments = treatmentVariants(spec);
   if (treatments.length !== 1) {
     throw new RangeError(
-      `variants: analyze compares one treatment with control; this spec has ${treatments.length}`,
+      `variants: analyze compares one treatment with control; this spec has ${treatments.length} treatments, and A/B/n is not supported yet`,
     );
   }
   const treatment = treatments[0]!;
@@ -190,11 +159,13 @@ export async function runAnalysis(
   const armC = arm(control);
   const armT = arm(treatment);
 
+  if (data.rows === 0) {
+    throw new DataError(
+      [{ file: dataPath, line: 0, message: "holds no records: nothing to analyze yet" }],
+      1,
+    );
+  }
   const { srm, srmPhases } = splitCheck(spec, data, control, treatment);
-  const fraction = Math.min(
-    ...plan.metrics.map((m) => Math.min(armC.units / m.max.control, armT.units / m.max.treatment)),
-  );
-  const progress = progressOf(plan, fraction, opts.look);
 
   const alpha = spec.analysis.alpha;
   const tested = defs.map((def) => {
@@ -205,10 +176,16 @@ export async function runAnalysis(
     };
   });
   const evidence = (role: MetricDef["role"]) => tested.filter((t) => t.def.role === role);
+  const primaries = evidence("primary").map(({ def, result }) => ({ name: def.name, ...result }));
+  const fraction = informationFraction(plan, new Map(primaries.map((m) => [m.name, m])));
+  const progress = progressOf(plan, fraction, opts.look);
+  // One-sided (1 − alpha) bounds on the treatment's own level, for ceilings and floors.
+  const z = normQuantile(1 - alpha);
   const decision = decide({
     alpha,
     correction: spec.analysis.correction,
-    srm: { pValue: srm.pValue, alarm: srm.alarm },
+    srm: { pValue: srm.pValue, alarm: srm.alarm, ...(srm.reason ? { reason: srm.reason } : {}) },
+    missingness: missingnessChecks(spec, { control: armC.units, treatment: armT.units }, primaries),
     progress,
     primary: evidence("primary").map(({ def, result }) => ({
       name: def.name,
@@ -224,7 +201,7 @@ export async function runAnalysis(
       name: def.name,
       direction: def.direction,
       ...(def.relativeMargin !== undefined ? { relativeMargin: def.relativeMargin } : {}),
-      ...marginOf(def, result.control.mean),
+      ...ceilingOf(def, result, z),
       estimate: result.estimate,
       minSamples: def.minSamples,
       samples: Math.min(result.control.n, result.treatment.n),
@@ -247,8 +224,10 @@ export async function runAnalysis(
       relativeLift: e && Number.isFinite(e.relativeLift) ? e.relativeLift : null,
       ci: e ? e.ci : null,
       relativeCi: e && Number.isFinite(e.relativeCi[0]) ? e.relativeCi : null,
-      pValue: e?.pValue ?? null,
-      adjustedPValue: judged?.adjustedPValue ?? e?.pValue ?? null,
+      // A guardrail is a non-inferiority test: its superiority p-value would mislead, so it reports
+      // the bound on its bad side against the margin instead.
+      pValue: def.role === "guardrail" ? null : (e?.pValue ?? null),
+      adjustedPValue: def.role === "guardrail" ? null : (judged?.adjustedPValue ?? e?.pValue ?? null),
       status: judged?.status ?? guard?.status ?? "no data",
     };
     if (result.varianceReduction !== undefined) report.varianceReduction = result.varianceReduction;
@@ -277,6 +256,10 @@ export async function runAnalysis(
       informationFraction: fraction,
       look: seqLook === null ? null : seqLook + 1,
       looks: plan.sequential?.looks ?? [1],
+      boundary:
+        progress.kind === "sequential" && progress.lookIndex !== null
+          ? (progress.boundary ?? progress.design.boundaries[progress.lookIndex] ?? null)
+          : null,
     },
     metrics,
     guardrails: decision.guardrails,

@@ -17,6 +17,9 @@ export interface DataProblem {
   message: string;
 }
 
+/** Values beyond this magnitude would overflow sums of squares (1e150² is still finite). */
+const MAX_MAGNITUDE = 1e150;
+
 /** Problems beyond this many are counted, not listed. */
 const MAX_LISTED = 20;
 
@@ -106,6 +109,9 @@ function checkRecord(
     if (value === undefined || value === null || value === "") continue;
     const n = typeof value === "boolean" ? Number(value) : typeof value === "number" ? value : Number(value);
     if (!Number.isFinite(n)) report(line, path, `not a finite number: ${JSON.stringify(value)}`);
+    // Squares of larger values overflow the variance accumulators.
+    else if (Math.abs(n) > MAX_MAGNITUDE)
+      report(line, path, `${n} is too large to analyze (|value| must be at most 1e150)`);
     else if (f.kind === "metric" && req.binary.includes(f.name) && n !== 0 && n !== 1) {
       report(line, path, `binary metric must be 0 or 1 (or true/false), got ${JSON.stringify(value)}`);
     }

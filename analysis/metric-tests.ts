@@ -9,7 +9,7 @@ import { cupedTest } from "../stats/cuped.ts";
 import type { Direction } from "../stats/decision.ts";
 import type { EffectEstimate } from "../stats/effect.ts";
 import { twoProportionZTest } from "../stats/proportions.ts";
-import { ratioDeltaTest } from "../stats/ratio.ts";
+import { ratioDeltaTest, ratioEstimate } from "../stats/ratio.ts";
 import { welchTTest } from "../stats/welch.ts";
 import {
   type ArmSummary,
@@ -46,8 +46,8 @@ export interface MetricEstimate {
   control: ArmStats;
   treatment: ArmStats;
   estimate: EffectEstimate | undefined;
-  /** Absolute margin on the change implied by a ceiling or floor and control's observed value. */
-  absoluteMargin?: number;
+  /** The treatment's own level and its standard error, for absolute ceilings and floors. */
+  treatmentLevel?: { mean: number; se: number };
   varianceReduction?: number;
   /** Why the metric could not be tested, when it could not. */
   note?: string;
@@ -142,6 +142,7 @@ export function estimate(def: MetricDef, c: ArmSummary, t: ArmSummary, alpha: nu
     treatment: stats(t),
     estimate: undefined,
   };
+  out.treatmentLevel = levelOf(def, t, pair);
   if (out.control.n < 2 || out.treatment.n < 2) {
     out.note = `too few observations (control ${out.control.n}, treatment ${out.treatment.n})`;
     return out;
@@ -191,14 +192,26 @@ function methodName(def: MetricDef): string {
   return def.covariate ? `Welch t-test, CUPED on pre.${def.covariate}` : "Welch t-test";
 }
 
-/**
- * A ceiling (or floor) on the treatment's value, as a margin on the change: treatment ≤ max is
- * effect ≤ max − control. Control's own sampling error is ignored here; with control far from the
- * ceiling it hardly matters, and near it the guardrail is already on the edge.
- */
-export function absoluteMarginOf(def: MetricDef, controlMean: number | null): number | undefined {
-  if (controlMean === null) return undefined;
-  if (def.ceiling !== undefined) return def.ceiling - controlMean;
-  if (def.floor !== undefined) return controlMean - def.floor;
-  return undefined;
+/** An arm's mean (ratio of means for ratio metrics) and its standard error. */
+function levelOf(
+  def: MetricDef,
+  arm: ArmSummary,
+  pair: FieldPair | undefined,
+): { mean: number; se: number } | undefined {
+  if (def.kind === "ratio") {
+    const p = pair ? arm.pairs[pairKey(pair)] : undefined;
+    if (!p || p.n < 2 || p.meanB === 0) return undefined;
+    const r = ratioEstimate({
+      n: p.n,
+      meanNumerator: p.meanA,
+      meanDenominator: p.meanB,
+      varNumerator: p.varA,
+      varDenominator: p.varB,
+      covariance: p.cov,
+    });
+    return { mean: r.ratio, se: Math.sqrt(r.variance) };
+  }
+  const f = arm.fields[fieldKey(metric(def.name))];
+  if (!f || f.n < 2) return undefined;
+  return { mean: f.mean, se: Math.sqrt(f.variance / f.n) };
 }

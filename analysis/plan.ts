@@ -64,8 +64,17 @@ export interface ExperimentPlan {
 /** Treatment share of live units: the rollout percent, or 50 % for a shadow spec sized as a future A/B test. */
 export function plannedTreatmentShare(spec: ExperimentSpec): { share: number; note?: string } {
   const percent = spec.rollout.treatmentPercent;
-  if (spec.rollout.mode === "shadow" || percent <= 0) {
+  if (spec.rollout.mode === "shadow") {
     return { share: 0.5, note: "shadow mode splits no live traffic: sized as a 50/50 A/B test" };
+  }
+  if (percent <= 0) {
+    return {
+      share: 0.5,
+      note: "rollout.treatmentPercent is 0, so no unit reaches the treatment yet: sized as a 50/50 A/B test",
+    };
+  }
+  if (percent >= 100) {
+    throw new RangeError("rollout.treatmentPercent is 100: no control units are left to compare against");
   }
   return { share: percent / 100 };
 }
@@ -102,6 +111,23 @@ function reachableMde(
   return mdeContinuous(m.sd ?? 0, nControl, opts);
 }
 
+/** The reachable MDE, or null when no effect within the metric's range is detectable with that many units. */
+function safeMde(
+  m: PrimaryMetric,
+  nControl: number,
+  alpha: number,
+  power: number,
+  ratio: number,
+): number | null {
+  if (nControl < 2) return null;
+  try {
+    return reachableMde(m, nControl, alpha, power, ratio);
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
+}
+
 const inflate = (fixed: ArmSizes, factor: number): ArmSizes => {
   const control = Math.ceil(fixed.control * factor);
   const treatment = Math.ceil(fixed.treatment * factor);
@@ -112,7 +138,7 @@ export function planExperiment(spec: ExperimentSpec, opts: { dailyUnits?: number
   controlVariant(spec);
   if (treatmentVariants(spec).length !== 1) {
     throw new RangeError(
-      `variants: plan sizes one treatment against control; this spec has ${treatmentVariants(spec).length}`,
+      `variants: plan sizes one treatment against control; this spec has ${treatmentVariants(spec).length} treatments, and A/B/n is not supported yet`,
     );
   }
   const { alpha, power } = spec.analysis;
@@ -148,10 +174,7 @@ export function planExperiment(spec: ExperimentSpec, opts: { dailyUnits?: number
       perArm: Math.max(max.control, max.treatment),
       total: max.total,
       days: days(max.total),
-      mdeAtMaxDays:
-        controlByMaxDays !== null && controlByMaxDays >= 2
-          ? reachableMde(m, controlByMaxDays, alpha, power, ratio)
-          : null,
+      mdeAtMaxDays: controlByMaxDays !== null ? safeMde(m, controlByMaxDays, alpha, power, ratio) : null,
     };
   });
   const largest = Math.max(...metrics.map((m) => m.total));

@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { type DataFormat, readCsvHeader } from "./data-format.ts";
 import type { DataRequest, FieldRef } from "./data-summary.ts";
 import { eventLogSource, isEventLog } from "./event-log.ts";
+import { DataError } from "./locate-errors.ts";
 import { ident, sqlString } from "./sql.ts";
 
 export interface Source {
@@ -85,6 +86,19 @@ export async function jsonSource(path: string, req: DataRequest, known?: string[
 
 export async function csvSource(path: string, req: DataRequest): Promise<Source> {
   const header = await readCsvHeader(path);
+  const absent = ["unit", "variant"].filter((c) => !header.includes(c));
+  if (absent.length > 0) {
+    throw new DataError(
+      [
+        {
+          file: path,
+          line: 1,
+          message: `the header has no ${absent.join(" or ")} column (header: ${header.join(",")})`,
+        },
+      ],
+      1,
+    );
+  }
   const columnOf = (f: FieldRef) => (f.kind === "metric" ? f.name : `pre.${f.name}`);
   const segmentColumns = header.filter((c) => c.startsWith("segment."));
   const types = [

@@ -1,9 +1,10 @@
 /** `llm-ab analyze <spec> --data <file>`: the verdict, its reasons and the evidence behind it. */
-import { access } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import Table from "cli-table3";
 import type { Command } from "commander";
 import { DataError } from "../analysis/aggregate.ts";
 import { type AnalysisReport, runAnalysis } from "../analysis/analyze.ts";
+import { detectFormat } from "../analysis/data-format.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./main.ts";
 import { plain } from "./plan.ts";
@@ -35,12 +36,17 @@ export function renderReport(r: AnalysisReport): string {
     r.progress.kind === "sequential"
       ? r.progress.look === null
         ? `before the first registered look (${r.progress.looks.join(", ")})`
-        : `registered look ${r.progress.look} of ${r.progress.looks.length}`
+        : `registered look ${r.progress.look} of ${r.progress.looks.length} (|z| boundary ${r.progress.boundary?.toFixed(4)} at the observed information)`
       : "fixed horizon";
-  out.push(`Progress: ${pct(r.progress.informationFraction)} of the planned sample, ${look}`);
+  out.push(`Progress: ${pct(r.progress.informationFraction)} of the planned information, ${look}`);
   out.push(
-    `SRM: chi2 ${r.srm.chi2.toFixed(2)}, p ${p(r.srm.pValue)}${r.srm.alarm ? "  ALARM" : ""} (observed ${r.srm.observed.join(" / ")}, expected ${r.srm.expected.map((e) => e.toFixed(0)).join(" / ")})`,
+    `SRM: chi2 ${r.srm.chi2.toFixed(2)}, p ${p(r.srm.pValue)}${r.srm.alarm ? "  ALARM" : ""} (observed ${r.srm.observed.join(" / ")}, expected ${r.srm.expected.map((e) => e.toFixed(1)).join(" / ")})`,
   );
+  for (const phase of r.srmPhases) {
+    out.push(
+      `  allocation phase ${phase.label}: observed ${phase.observed.join(" / ")}, expected ${phase.expected.map((e) => e.toFixed(1)).join(" / ")}, p ${p(phase.pValue)}`,
+    );
+  }
   const table = new Table({
     head: [
       "metric",
@@ -76,7 +82,11 @@ export function renderReport(r: AnalysisReport): string {
       `Guardrail rows show ${+(100 * (1 - 2 * r.plan.alpha)).toFixed(2)} % intervals: each end is a one-sided ${ciLevel(r)} non-inferiority bound.`,
     );
   }
+  for (const g of r.guardrails) out.push(`Guardrail ${g.status}: ${g.reason}`);
+  const said = new Set<string>();
   for (const m of r.metrics) {
+    if (said.has(m.name)) continue;
+    said.add(m.name);
     if (m.chanceToBeatControl !== undefined)
       out.push(`${m.name}: chance to beat control ${pct(m.chanceToBeatControl)} (Beta(1,1) prior)`);
     if (m.varianceReduction !== undefined)
@@ -112,10 +122,13 @@ Verdicts: ship, hold, rollback, keep running, inconclusive.`,
     .action(
       async (specPath: string, opts: { data: string; format?: string; look?: number; json?: boolean }) => {
         const spec = await loadSpecArg(specPath);
+        const file = await stat(opts.data).catch(() => undefined);
+        if (!file) throw new CliError(`--data ${opts.data}: file not found`);
+        if (!file.isFile()) throw new CliError(`--data ${opts.data}: not a regular file`);
         try {
-          await access(opts.data);
-        } catch {
-          throw new CliError(`--data ${opts.data}: file not found`);
+          detectFormat(opts.data, opts.format);
+        } catch (error) {
+          throw new CliError((error as Error).message, 2);
         }
         const report = await asCliError(specPath, async () => {
           try {
@@ -125,8 +138,6 @@ Verdicts: ship, hold, rollback, keep running, inconclusive.`,
             });
           } catch (error) {
             if (error instanceof DataError) throw new CliError(error.message);
-            if (error instanceof Error && error.message.startsWith("--format"))
-              throw new CliError(error.message, 2);
             throw error;
           }
         });

@@ -10,38 +10,18 @@
  * verdict, but a significantly harmful secondary metric is named in the reasons.
  */
 import { adjustPValues, type Correction } from "./corrections.ts";
+import { type Direction, goodSign } from "./direction.ts";
 import type { EffectEstimate } from "./effect.ts";
 import type { SequentialDesign } from "./group-sequential.ts";
+import { type GuardrailDecision, type GuardrailEvidence, judgeGuardrail } from "./guardrail-test.ts";
 
 export type Verdict = "ship" | "hold" | "rollback" | "keep running" | "inconclusive";
-/** Which way of the metric is good for the treatment. */
-export type Direction = "increase" | "decrease";
 
 export interface MetricEvidence {
   name: string;
   direction: Direction;
   /** Two-sided estimate at the policy's alpha; undefined when the data holds no value of the metric. */
   estimate: EffectEstimate | undefined;
-}
-
-export interface GuardrailEvidence {
-  name: string;
-  direction: Direction;
-  /** Largest tolerated relative change in the bad direction, e.g. 0.10 = 10 % worse. */
-  relativeMargin?: number;
-  /** Largest tolerated absolute change in the bad direction, in the metric's unit. */
-  absoluteMargin?: number;
-  /**
-   * Estimate computed at twice the policy's alpha, so each end of its intervals is a one-sided
-   * (1 − alpha) bound: the non-inferiority test at level alpha. Undefined when there is no data.
-   */
-  estimate: EffectEstimate | undefined;
-  /** Units per arm needed before the guardrail can pass or fail. */
-  minSamples: number;
-  /** Units observed per arm (smaller arm). */
-  samples: number;
-  /** Measured only live (by the Prometheus rules), not present in unit-level data. */
-  liveOnly?: boolean;
 }
 
 export type Progress =
@@ -51,12 +31,22 @@ export type Progress =
       design: SequentialDesign;
       /** 0-based index of the registered look this analysis is, or null before the first look. */
       lookIndex: number | null;
+      /**
+       * The |z| boundary at the information actually observed (Lan–DeMets: spending evaluated at
+       * the observed fraction); defaults to the design's boundary at the registered look.
+       */
+      boundary?: number;
     };
 
 export interface DecisionInput {
   alpha: number;
   correction: Correction;
-  srm: { pValue: number; alarm: boolean };
+  srm: { pValue: number; alarm: boolean; reason?: string };
+  /**
+   * Per primary metric, whether the share of units with an outcome differs between arms beyond
+   * chance (a metric-level SRM): outcomes missing more in one arm bias the comparison.
+   */
+  missingness?: { metric: string; pValue: number; alarm: boolean }[];
   progress: Progress;
   primary: MetricEvidence[];
   guardrails: GuardrailEvidence[];
@@ -64,7 +54,6 @@ export interface DecisionInput {
 }
 
 export type MetricStatus = "win" | "loss" | "flat" | "no data";
-export type GuardrailStatus = "pass" | "breached" | "inconclusive" | "no data" | "live only";
 
 export interface MetricDecision {
   name: string;
@@ -77,15 +66,6 @@ export interface MetricDecision {
   boundary?: number;
 }
 
-export interface GuardrailDecision {
-  name: string;
-  status: GuardrailStatus;
-  /** The one-sided bound on the bad side of the relative (or absolute) change, and its margin. */
-  bound?: number;
-  margin?: number;
-  reason: string;
-}
-
 export interface Decision {
   verdict: Verdict;
   reasons: string[];
@@ -95,10 +75,7 @@ export interface Decision {
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
-/** Favourable sign: +1 when the metric should go up, −1 when it should go down. */
-function goodSign(direction: Direction): 1 | -1 {
-  return direction === "increase" ? 1 : -1;
-}
+export type { Direction, GuardrailDecision, GuardrailEvidence };
 
 function statusOf(estimate: EffectEstimate, direction: Direction, significant: boolean): MetricStatus {
   if (!significant) return "flat";
@@ -112,7 +89,7 @@ function lookState(progress: Progress, alpha: number) {
   }
   const { design, lookIndex } = progress;
   if (lookIndex === null) return { decidable: false, final: false, boundary: undefined };
-  const boundary = design.boundaries[lookIndex];
+  const boundary = progress.boundary ?? design.boundaries[lookIndex];
   if (boundary === undefined) {
     throw new RangeError(
       `look ${lookIndex + 1} is not registered (registered looks: ${design.looks.join(", ")})`,
@@ -162,75 +139,6 @@ function judgeSecondary(metrics: MetricEvidence[], alpha: number, correction: Co
   });
 }
 
-/**
- * Non-inferiority against each margin: the one-sided (1 − alpha) bound on the bad side must stay
- * inside the margin to pass; the bound on the good side beyond the margin means a breach
- * (significantly worse than tolerated); anything between is inconclusive. Missing data and too
- * few samples are inconclusive, never a pass.
- */
-export function judgeGuardrail(g: GuardrailEvidence): GuardrailDecision {
-  if (g.liveOnly) {
-    return {
-      name: g.name,
-      status: "live only",
-      reason: `${g.name} is not in the unit-level data; it is enforced live by the Prometheus guardrail rules`,
-    };
-  }
-  if (!g.estimate) return { name: g.name, status: "no data", reason: `${g.name}: no observations` };
-  if (g.samples < g.minSamples) {
-    return {
-      name: g.name,
-      status: "inconclusive",
-      reason: `${g.name}: ${g.samples} units per arm, below the minimum of ${g.minSamples}`,
-    };
-  }
-  const checks: { scale: string; lo: number; hi: number; margin: number; fmt: (x: number) => string }[] = [];
-  if (g.relativeMargin !== undefined) {
-    const [lo, hi] = g.estimate.relativeCi;
-    checks.push({ scale: "relative change", lo, hi, margin: g.relativeMargin, fmt: pct });
-  }
-  if (g.absoluteMargin !== undefined) {
-    const [lo, hi] = g.estimate.ci;
-    checks.push({ scale: "change", lo, hi, margin: g.absoluteMargin, fmt: (x) => x.toPrecision(4) });
-  }
-  if (checks.length === 0) {
-    throw new RangeError(`guardrail ${g.name} has neither relativeMargin nor absoluteMargin`);
-  }
-  const sign = goodSign(g.direction);
-  let worst: GuardrailDecision | undefined;
-  for (const c of checks) {
-    // Express both bounds as "harm" (positive = worse for the treatment) so one rule serves both directions.
-    const harmBad = sign === 1 ? -c.lo : c.hi; // bound on the bad side
-    const harmGood = sign === 1 ? -c.hi : c.lo; // bound on the good side
-    const base = { name: g.name, bound: harmBad, margin: c.margin };
-    if (harmGood > c.margin) {
-      return {
-        ...base,
-        bound: harmGood,
-        status: "breached",
-        reason: `${g.name}: ${c.scale} is worse than the ${c.fmt(c.margin)} margin even at its most favourable bound (${c.fmt(harmGood)})`,
-      };
-    }
-    if (harmBad >= c.margin && !worst) {
-      worst = {
-        ...base,
-        status: "inconclusive",
-        reason: `${g.name}: ${c.scale} may be as bad as ${c.fmt(harmBad)}, not shown within the ${c.fmt(c.margin)} margin`,
-      };
-    }
-  }
-  if (worst) return worst;
-  const first = checks[0]!;
-  const bound = sign === 1 ? -first.lo : first.hi;
-  return {
-    name: g.name,
-    status: "pass",
-    bound,
-    margin: first.margin,
-    reason: `${g.name}: non-inferior (${first.scale} bound ${first.fmt(bound)} inside the ${first.fmt(first.margin)} margin)`,
-  };
-}
-
 export function decide(input: DecisionInput): Decision {
   const state = lookState(input.progress, input.alpha);
   const primary = input.primary.map((m) => judgePrimary(m, input.alpha, state.boundary));
@@ -241,8 +149,18 @@ export function decide(input: DecisionInput): Decision {
 
   if (input.srm.alarm) {
     return out("hold", [
-      `sample-ratio mismatch (SRM p = ${input.srm.pValue.toExponential(2)}): the split is not what was configured, so every effect estimate is suspect; find the cause (assignment, logging, bots, redirects) before reading results`,
+      `sample-ratio mismatch (${input.srm.reason ?? `SRM p = ${input.srm.pValue.toExponential(2)}`}): the split is not what was configured, so every effect estimate is suspect; find the cause (assignment, logging, bots, redirects) before reading results`,
     ]);
+  }
+  const missing = (input.missingness ?? []).filter((m) => m.alarm);
+  if (missing.length > 0) {
+    return out(
+      "hold",
+      missing.map(
+        (m) =>
+          `outcomes of ${m.metric} are missing at different rates in the two arms (p = ${m.pValue.toExponential(2)}): the units that report an outcome are no longer comparable; find why before reading ${m.metric}`,
+      ),
+    );
   }
   const breached = guardrails.filter((g) => g.status === "breached");
   const lost = primary.filter((m) => m.status === "loss");
@@ -270,10 +188,10 @@ export function decide(input: DecisionInput): Decision {
     return out("keep running", [why, ...notes]);
   }
 
-  const missing = primary.filter((m) => m.status === "no data");
-  if (missing.length > 0) {
+  const absent = primary.filter((m) => m.status === "no data");
+  if (absent.length > 0) {
     return out("inconclusive", [
-      ...missing.map((m) => `primary metric ${m.name} has no observations in the data`),
+      ...absent.map((m) => `primary metric ${m.name} has no observations in the data`),
       ...notes,
     ]);
   }

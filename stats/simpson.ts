@@ -8,7 +8,7 @@
  * The check compares the pooled effect with the standardised effect (segment effects weighted by
  * each segment's share of all units, the same weights for both arms) and tests the mix directly.
  */
-import { chisqSf } from "./distributions.ts";
+import { armContingency } from "./contingency.ts";
 
 /** Units and metric mean of one arm within one segment. */
 export interface SegmentArm {
@@ -167,27 +167,9 @@ function validate(dimension: string, segments: readonly SegmentStats[]): void {
   }
 }
 
-/**
- * Pearson chi-square of the 2 × S table of unit counts (arm × segment), as scipy's
- * `chi2_contingency(correction=False)`. Segments empty in both arms carry no information and are
- * skipped; with fewer than two segments left there is no mix to differ.
- */
+/** Arm × segment chi-square of unit counts (stats/contingency.ts). */
 function mixChiSquare(segments: readonly SegmentStats[]): { chi2: number; df: number; pValue: number } {
-  const columns = segments.filter((s) => s.control.n + s.treatment.n > 0);
-  if (columns.length < 2) return { chi2: 0, df: 0, pValue: 1 };
-  const controlTotal = sumOf(columns, (s) => s.control.n);
-  const treatmentTotal = sumOf(columns, (s) => s.treatment.n);
-  const total = controlTotal + treatmentTotal;
-  let chi2 = 0;
-  for (const s of columns) {
-    const column = s.control.n + s.treatment.n;
-    const expectedControl = (controlTotal * column) / total;
-    const expectedTreatment = (treatmentTotal * column) / total;
-    chi2 += (s.control.n - expectedControl) ** 2 / expectedControl;
-    chi2 += (s.treatment.n - expectedTreatment) ** 2 / expectedTreatment;
-  }
-  const df = columns.length - 1;
-  return { chi2, df, pValue: chisqSf(chi2, df) };
+  return armContingency(segments.map((s) => ({ control: s.control.n, treatment: s.treatment.n })));
 }
 
 function weighted(arm: SegmentArm): number {

@@ -241,7 +241,7 @@ describe("the router's event log as analysis data", () => {
 
     expect(fromEvents.data).toEqual({ file: events, rows: units.length });
     expect(fromEvents.srmPhases.map((p) => p.label)).toEqual(["10 %", "50 %"]);
-    expect(fromEvents.metrics.every((m) => m.pValue !== null)).toBe(true);
+    expect(fromEvents.metrics.every((m) => m.role === "guardrail" || m.pValue !== null)).toBe(true);
     const { data: _e, ...eventReport } = fromEvents;
     const { data: _u, ...unitReport } = fromUnits;
     expectClose(eventReport, unitReport);

@@ -3,10 +3,10 @@ import {
   type DecisionInput,
   decide,
   type GuardrailEvidence,
-  judgeGuardrail,
   type MetricEvidence,
 } from "../../stats/decision.ts";
 import { groupSequentialDesign } from "../../stats/group-sequential.ts";
+import { judgeGuardrail } from "../../stats/guardrail-test.ts";
 import { twoProportionZTest } from "../../stats/proportions.ts";
 import { welchTTest } from "../../stats/welch.ts";
 
@@ -179,6 +179,39 @@ describe("judgeGuardrail", () => {
       samples: 5000,
     });
     expect(g.status).toBe("breached");
+  });
+
+  const errorRate = (treatmentLo: number, treatmentHi: number, controlMean: number): GuardrailEvidence => ({
+    name: "error_rate",
+    direction: "decrease",
+    ceiling: { limit: 0.001, side: "max", treatmentLo, treatmentHi, controlMean },
+    estimate: welchTTest({ n: 5000, mean: 0.01, variance: 0.01 }, { n: 5000, mean: 0.01, variance: 0.01 }),
+    minSamples: 100,
+    samples: 5000,
+  });
+  it.each([
+    {
+      name: "passes when the treatment's upper bound is under the ceiling",
+      g: errorRate(0.0001, 0.0008, 0.0005),
+      status: "pass",
+    },
+    {
+      name: "breaches when even the treatment's lower bound is over the ceiling",
+      g: errorRate(0.002, 0.004, 0.0005),
+      status: "breached",
+    },
+    {
+      name: "is inconclusive when the bounds straddle the ceiling",
+      g: errorRate(0.0005, 0.002, 0.0005),
+      status: "inconclusive",
+    },
+    {
+      name: "does not roll back a treatment when control is over the ceiling too",
+      g: errorRate(0.008, 0.012, 0.01),
+      status: "inconclusive",
+    },
+  ])("ceiling: $name", ({ g, status }) => {
+    expect(judgeGuardrail(g).status).toBe(status);
   });
 
   it("reports live-only guardrails without judging them", () => {
