@@ -118,6 +118,14 @@ function stratifyByPhase(
   }
 }
 
+/**
+ * At a sequential look the primary interval is the repeated confidence interval (Jennison &
+ * Turnbull ch. 9): effect ± boundary·se, which excludes 0 exactly when the look rejects.
+ */
+function repeatedCi(e: { effect: number; se: number }, boundary: number): [number, number] {
+  return [e.effect - boundary * e.se, e.effect + boundary * e.se];
+}
+
 /** The guardrail's absolute limit with the treatment's one-sided bounds (z·se either side). */
 function ceilingOf(def: MetricDef, result: MetricEstimate, z: number) {
   const limit = def.ceiling ?? def.floor;
@@ -209,6 +217,10 @@ export async function runAnalysis(
     })),
   });
 
+  const seqBoundary =
+    progress.kind === "sequential" && progress.lookIndex !== null
+      ? (progress.boundary ?? progress.design.boundaries[progress.lookIndex] ?? null)
+      : null;
   const metrics = tested.map(({ def, result }): MetricReport => {
     const judged = decision.metrics.find((m) => m.name === def.name && m.role === def.role);
     const guard = decision.guardrails.find((g) => g.name === def.name);
@@ -222,7 +234,7 @@ export async function runAnalysis(
       treatment: result.treatment,
       effect: e?.effect ?? null,
       relativeLift: e && Number.isFinite(e.relativeLift) ? e.relativeLift : null,
-      ci: e ? e.ci : null,
+      ci: e ? (def.role === "primary" && seqBoundary !== null ? repeatedCi(e, seqBoundary) : e.ci) : null,
       relativeCi: e && Number.isFinite(e.relativeCi[0]) ? e.relativeCi : null,
       // A guardrail is a non-inferiority test: its superiority p-value would mislead, so it reports
       // the bound on its bad side against the margin instead.

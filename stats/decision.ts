@@ -53,7 +53,8 @@ export interface DecisionInput {
   secondary: MetricEvidence[];
 }
 
-export type MetricStatus = "win" | "loss" | "flat" | "no data";
+/** `early`: a primary metric read before the design allows a decision (no registered look yet). */
+export type MetricStatus = "win" | "loss" | "flat" | "no data" | "early";
 
 export interface MetricDecision {
   name: string;
@@ -141,7 +142,11 @@ function judgeSecondary(metrics: MetricEvidence[], alpha: number, correction: Co
 
 export function decide(input: DecisionInput): Decision {
   const state = lookState(input.progress, input.alpha);
-  const primary = input.primary.map((m) => judgePrimary(m, input.alpha, state.boundary));
+  const primary = input.primary.map((m) => {
+    const judged = judgePrimary(m, input.alpha, state.boundary);
+    // Before a registered look a significant-looking primary is peeking, not a win; harm still counts.
+    return !state.decidable && judged.status === "win" ? { ...judged, status: "early" as const } : judged;
+  });
   const secondary = judgeSecondary(input.secondary, input.alpha, input.correction);
   const guardrails = input.guardrails.map(judgeGuardrail);
   const metrics = [...primary, ...secondary];
@@ -220,7 +225,11 @@ export function decide(input: DecisionInput): Decision {
   return out("inconclusive", [
     ...primary
       .filter((m) => m.status !== "win")
-      .map((m) => `primary metric ${m.name} shows no significant effect (p = ${m.pValue?.toPrecision(3)})`),
+      .map((m) =>
+        m.boundary === undefined
+          ? `primary metric ${m.name} shows no significant effect (p = ${m.pValue?.toPrecision(3)})`
+          : `primary metric ${m.name} does not cross its |z| ≥ ${m.boundary.toFixed(4)} boundary (nominal p = ${m.pValue?.toPrecision(3)})`,
+      ),
     ...notes,
   ]);
 }
