@@ -3,11 +3,14 @@
  * streamed (SSE, shaped like vLLM's) or not, with per-token delays, usage, stalls, error statuses
  * and bulk filler for backpressure tests. It records every request and what it sent.
  *
+ * With `engine`, it also serves vLLM's engine metrics on `GET /metrics` (test/helpers/engine-metrics.ts).
+ *
  * Delays are scheduled against absolute offsets from the request's arrival, so timer lateness does
  * not accumulate over a stream and each gap is off by at most one timer's lateness.
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { EngineMetrics } from "./engine-metrics.ts";
 
 /** How the server answers one request. */
 export interface ScriptedAnswer {
@@ -214,11 +217,19 @@ function answer(record: RecordedRequest, res: ServerResponse, script: ScriptedAn
 /** Starts a scripted upstream on `host` (default 127.0.0.1) and a free port (or `port`). */
 export async function startScriptedUpstream(
   script: ScriptedUpstream["script"] = {},
-  options: { host?: string; port?: number } = {},
+  options: { host?: string; port?: number; engine?: { modelName: string } } = {},
 ): Promise<ScriptedUpstream> {
   const requests: RecordedRequest[] = [];
   const upstream = { script } as { script: ScriptedUpstream["script"] };
+  const engine = options.engine ? new EngineMetrics(options.engine.modelName) : undefined;
   const server: Server = createServer((req, res) => {
+    if (engine && req.method === "GET" && req.url === "/metrics") {
+      void engine.registry.metrics().then((text) => {
+        res.writeHead(200, { "content-type": engine.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
     void readJson(req).then((body) => {
       const record: RecordedRequest = {
         path: req.url ?? "",
@@ -232,8 +243,10 @@ export async function startScriptedUpstream(
         closedEarly: false,
       };
       requests.push(record);
+      engine?.started(record);
       res.on("close", () => {
         if (!res.writableFinished) record.closedEarly = true;
+        engine?.ended(record);
       });
       const current = typeof upstream.script === "function" ? upstream.script(record) : upstream.script;
       setTimeout(() => {
