@@ -3,11 +3,11 @@
  * configuration, 127.0.0.1 on a free port, clustering off, storage in a temp directory. Also
  * `amtool`, which comes in the same package, for config checks and route tests.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkBinary, startServerProcess } from "./server-process.ts";
 
 /** A running test Alertmanager. */
 export interface TestAlertmanager {
@@ -32,37 +32,6 @@ export interface PostableAlert {
 const BINARY = process.env.ALERTMANAGER ?? "prometheus-alertmanager";
 const AMTOOL = process.env.AMTOOL ?? "amtool";
 
-function checkBinary(binary: string): void {
-  const probe = spawnSync(binary, ["--version"], { encoding: "utf8" });
-  if (probe.error !== undefined || probe.status !== 0) {
-    throw new Error(
-      `cannot run ${binary} (${probe.error?.message ?? probe.stderr.trim()}): these tests need a real Alertmanager; install the Debian package with \`apt-get install prometheus-alertmanager\``,
-    );
-  }
-}
-
-/** A port nothing listens on right now (the OS picks it; Alertmanager binds it a moment later). */
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function isReady(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(500) });
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Starts Alertmanager with `config` (YAML) written as `alertmanager.yml` beside `files` (name →
  * text, e.g. a token file the config names relatively); resolves once `/-/ready` answers.
@@ -71,66 +40,37 @@ export async function startAlertmanager(
   config: string,
   files: Readonly<Record<string, string>> = {},
 ): Promise<TestAlertmanager> {
-  checkBinary(BINARY);
-  const dir = mkdtempSync(join(tmpdir(), "llm-ab-alertmanager-"));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const configFile = join(dir, "alertmanager.yml");
-  writeFileSync(configFile, config);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let output = "";
-  const child: ChildProcess = spawn(
-    BINARY,
-    [
-      `--config.file=${configFile}`,
+  checkBinary(BINARY, "Alertmanager", "prometheus-alertmanager", "ALERTMANAGER");
+  const { url, dir, stop } = await startServerProcess({
+    binary: BINARY,
+    name: "Alertmanager",
+    prefix: "llm-ab-alertmanager-",
+    files: { ...files, "alertmanager.yml": config },
+    args: (dir, port) => [
+      `--config.file=${join(dir, "alertmanager.yml")}`,
       `--storage.path=${join(dir, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
       // An empty address turns gossip off: a lone test instance has no peers to wait for.
       "--cluster.listen-address=",
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
+    // Alertmanager is ready in well under a second; 15 s only guards against a loaded machine.
+    readyTimeoutMs: 15_000,
   });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
+  return {
+    url,
+    dir,
+    stop,
+    postAlerts: async (alerts) => {
+      const response = await fetch(`${url}/api/v2/alerts`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(alerts),
       });
-    }
-    rmSync(dir, { recursive: true, force: true });
+      if (!response.ok) {
+        throw new Error(`POST /api/v2/alerts answered ${response.status}: ${await response.text()}`);
+      }
+    },
   };
-
-  // Alertmanager is ready in well under a second; 15 s only guards against a loaded machine.
-  for (let attempt = 0; attempt < 150; attempt++) {
-    if (child.exitCode !== null) break;
-    if (await isReady(url)) {
-      return {
-        url,
-        dir,
-        stop,
-        postAlerts: async (alerts) => {
-          const response = await fetch(`${url}/api/v2/alerts`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify(alerts),
-          });
-          if (!response.ok) {
-            throw new Error(`POST /api/v2/alerts answered ${response.status}: ${await response.text()}`);
-          }
-        },
-      };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await stop();
-  throw new Error(`Alertmanager on port ${port} did not become ready; its output:\n${output}`);
 }
 
 /** What an amtool run printed and whether it succeeded. */
@@ -148,7 +88,7 @@ export function amtool(
   args: readonly string[],
   files: Readonly<Record<string, string>> = {},
 ): AmtoolRun {
-  checkBinary(AMTOOL);
+  checkBinary(AMTOOL, "amtool", "prometheus-alertmanager", "AMTOOL");
   const dir = mkdtempSync(join(tmpdir(), "llm-ab-amtool-"));
   try {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);

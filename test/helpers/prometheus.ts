@@ -2,11 +2,8 @@
  * A real, throwaway Prometheus (Debian's `prometheus`) for tests: a given configuration and rule
  * files, 127.0.0.1 on a free port, its TSDB in a temp directory; and instant queries against it.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkBinary, startServerProcess } from "./server-process.ts";
 
 /** One series of an instant query's vector result. */
 export interface Sample {
@@ -33,77 +30,24 @@ export interface TestPrometheus {
 
 const BINARY = process.env.PROMETHEUS ?? "prometheus";
 
-function checkBinary(): void {
-  const probe = spawnSync(BINARY, ["--version"], { encoding: "utf8" });
-  if (probe.error !== undefined || probe.status !== 0) {
-    throw new Error(
-      `cannot run ${BINARY} (${probe.error?.message ?? probe.stderr.trim()}): these tests need a real Prometheus; install the Debian package with \`apt-get install prometheus\` or set PROMETHEUS to its path`,
-    );
-  }
-}
-
-/** A port nothing listens on right now (the OS picks it; Prometheus binds it a moment later). */
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function isReady(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(500) })).ok;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Starts Prometheus with `config` (YAML) written as `prometheus.yml` beside `files` (name → text,
- * e.g. the rule files the config lists relatively); resolves once `/-/ready` answers.
- */
 export async function startPrometheus(
   config: string,
   files: Readonly<Record<string, string>> = {},
 ): Promise<TestPrometheus> {
-  checkBinary();
-  const dir = mkdtempSync(join(tmpdir(), "llm-ab-prometheus-"));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const configFile = join(dir, "prometheus.yml");
-  writeFileSync(configFile, config);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let output = "";
-  const child: ChildProcess = spawn(
-    BINARY,
-    [
-      `--config.file=${configFile}`,
+  checkBinary(BINARY, "Prometheus", "prometheus", "PROMETHEUS");
+  const { url, dir, stop } = await startServerProcess({
+    binary: BINARY,
+    name: "Prometheus",
+    prefix: "llm-ab-prometheus-",
+    files: { ...files, "prometheus.yml": config },
+    args: (dir, port) => [
+      `--config.file=${join(dir, "prometheus.yml")}`,
       `--storage.tsdb.path=${join(dir, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
     ],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
+    // Prometheus is ready in a second or two; 30 s only guards against a loaded machine.
+    readyTimeoutMs: 30_000,
   });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      });
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
 
   const query = async (expr: string): Promise<QueryResult> => {
     const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
@@ -121,12 +65,5 @@ export async function startPrometheus(
     return { ok: true, resultType, series: [...series, ...scalar] };
   };
 
-  // Prometheus is ready in a second or two; 30 s only guards against a loaded machine.
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (child.exitCode !== null) break;
-    if (await isReady(url)) return { url, dir, query, stop };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await stop();
-  throw new Error(`Prometheus on port ${port} did not become ready; its output:\n${output}`);
+  return { url, dir, query, stop };
 }
