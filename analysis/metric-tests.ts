@@ -5,7 +5,7 @@
  * non-inferiority tests against their margins.
  */
 import type { ExperimentSpec } from "../spec/schema.ts";
-import { cupedTest } from "../stats/cuped.ts";
+import { cupedTestWithMissing } from "../stats/cuped.ts";
 import type { Direction } from "../stats/decision.ts";
 import type { EffectEstimate } from "../stats/effect.ts";
 import { twoProportionZTest } from "../stats/proportions.ts";
@@ -173,7 +173,13 @@ export function estimate(def: MetricDef, c: ArmSummary, t: ArmSummary, alpha: nu
         const p = arm.pairs[pairKey(pair)]!;
         return { n: p.n, meanY: p.meanA, meanX: p.meanB, varY: p.varA, varX: p.varB, covXY: p.cov };
       };
-      const result = cupedTest(cov(c), cov(t), { alpha });
+      const result = cupedTestWithMissing(
+        { all: meanOf(c), paired: cov(c) },
+        { all: meanOf(t), paired: cov(t) },
+        { alpha },
+      );
+      const imputed = meanOf(c).n + meanOf(t).n - cov(c).n - cov(t).n;
+      if (imputed > 0) out.method = `${out.method} (${imputed} units without it given its mean)`;
       out.estimate = result;
       out.varianceReduction = result.varianceReduction;
     } else {

@@ -109,3 +109,41 @@ export function cupedTest(
   const varianceReduction = rawVariance > 0 ? 1 - result.se ** 2 / rawVariance : 0;
   return { ...result, theta, varianceReduction };
 }
+
+/**
+ * CUPED when some units have no pre-period value (new users, a short history): those units get the
+ * pooled covariate mean, the usual imputation, so their adjustment term is 0 and they count with
+ * their raw Y. `all` summarises Y over every unit with a Y; `paired` the units with both values.
+ * θ is estimated on the paired units. The adjusted arm is the exact merge (Chan et al.) of the
+ * adjusted paired units and the unpaired units, so the result equals adjusting row by row.
+ */
+export function cupedTestWithMissing(
+  control: { all: MeanSummary; paired: CovariateSummary },
+  treatment: { all: MeanSummary; paired: CovariateSummary },
+  opts?: TestOptions,
+): CupedResult {
+  if (control.paired.n === control.all.n && treatment.paired.n === treatment.all.n) {
+    return cupedTest(control.paired, treatment.paired, opts);
+  }
+  checkArm("control", control.paired);
+  checkArm("treatment", treatment.paired);
+  const { theta, meanX } = pooledTheta(control.paired, treatment.paired);
+  const arm = (a: { all: MeanSummary; paired: CovariateSummary }): MeanSummary => {
+    const p = adjusted(a.paired, theta, meanX);
+    const nu = a.all.n - a.paired.n;
+    // The unpaired units' moments: the whole minus the paired part (Chan's merge run backwards).
+    const meanU = (a.all.n * a.all.mean - a.paired.n * a.paired.meanY) / nu;
+    const m2All = (a.all.n - 1) * a.all.variance;
+    const m2P = (a.paired.n - 1) * a.paired.varY;
+    const m2U = Math.max(0, m2All - m2P - ((a.paired.n * nu) / a.all.n) * (a.paired.meanY - meanU) ** 2);
+    // Merge the adjusted paired units with the unpaired ones.
+    const d = meanU - p.mean;
+    const mean = p.mean + (d * nu) / a.all.n;
+    const m2 = (a.paired.n - 1) * p.variance + m2U + (d * d * a.paired.n * nu) / a.all.n;
+    return { n: a.all.n, mean, variance: m2 / (a.all.n - 1) };
+  };
+  const result = welchTTestAs("cupedTest", arm(control), arm(treatment), opts);
+  const rawVariance = control.all.variance / control.all.n + treatment.all.variance / treatment.all.n;
+  const varianceReduction = rawVariance > 0 ? 1 - result.se ** 2 / rawVariance : 0;
+  return { ...result, theta, varianceReduction };
+}

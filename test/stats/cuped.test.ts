@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
+import uniformFactory from "@stdlib/random-base-uniform";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CovariateSummary, cupedTest } from "../../stats/cuped.ts";
+import { type CovariateSummary, cupedTest, cupedTestWithMissing } from "../../stats/cuped.ts";
 import type { TestAlternative } from "../../stats/effect.ts";
 import { welchTTest } from "../../stats/welch.ts";
 import { expectClose, expectInterval, type FixtureInterval } from "../helpers/reference.ts";
@@ -146,5 +147,64 @@ describe("cupedTest", () => {
         expect(r.pValue).toBeLessThanOrEqual(1);
       }),
     );
+  });
+});
+
+describe("cupedTestWithMissing", () => {
+  it("equals adjusting row by row with the pooled covariate mean imputed for units without one", () => {
+    const u = uniformFactory.factory(0, 1, { seed: 99 });
+    const rows = (n: number, shift: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const x = 100 + 50 * u();
+        return { y: x * 0.8 + shift + 20 * (u() - 0.5), x: i % 3 === 0 ? undefined : x };
+      });
+    const c = rows(600, 0);
+    const t = rows(500, 4);
+    const paired = (rs: typeof c) => rs.filter((r) => r.x !== undefined) as { y: number; x: number }[];
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const cov = (a: number[], b: number[]) => {
+      const ma = mean(a);
+      const mb = mean(b);
+      return a.reduce((s, v, i) => s + (v - ma) * (b[i]! - mb), 0) / (a.length - 1);
+    };
+    const covSummary = (rs: { y: number; x: number }[]) => {
+      const ys = rs.map((r) => r.y);
+      const xs = rs.map((r) => r.x);
+      return {
+        n: rs.length,
+        meanY: mean(ys),
+        meanX: mean(xs),
+        varY: cov(ys, ys),
+        varX: cov(xs, xs),
+        covXY: cov(xs, ys),
+      };
+    };
+    const all = (rs: typeof c) => {
+      const ys = rs.map((r) => r.y);
+      return { n: ys.length, mean: mean(ys), variance: cov(ys, ys) };
+    };
+    const result = cupedTestWithMissing(
+      { all: all(c), paired: covSummary(paired(c)) },
+      { all: all(t), paired: covSummary(paired(t)) },
+    );
+    // Row by row: θ from the paired units of both arms, the pooled paired mean of X imputed.
+    const pairedAll = [...paired(c), ...paired(t)];
+    const xs = pairedAll.map((r) => r.x);
+    const theta =
+      cov(
+        xs,
+        pairedAll.map((r) => r.y),
+      ) / cov(xs, xs);
+    const xBar = mean(xs);
+    const adjust = (rs: typeof c) => rs.map((r) => r.y - theta * ((r.x ?? xBar) - xBar));
+    const byRow = welchTTest(
+      all(c.map((r, i) => ({ ...r, y: adjust(c)[i]! }))),
+      all(t.map((r, i) => ({ ...r, y: adjust(t)[i]! }))),
+    );
+    expect(result.theta).toBeCloseTo(theta, 10);
+    expect(result.effect).toBeCloseTo(byRow.effect, 9);
+    expect(result.se).toBeCloseTo(byRow.se, 9);
+    expect(result.pValue).toBeCloseTo(byRow.pValue, 9);
+    expect(result.varianceReduction).toBeGreaterThan(0.3);
   });
 });
