@@ -244,7 +244,7 @@ export async function runAnalysis(
     };
     if (result.varianceReduction !== undefined) report.varianceReduction = result.varianceReduction;
     if (result.note !== undefined) report.note = result.note;
-    if (def.kind === "binary" && def.role === "primary" && result.control.n > 0 && result.treatment.n > 0) {
+    if (def.kind === "binary" && def.role === "primary" && result.estimate !== undefined) {
       report.chanceToBeatControl = chanceToBeatControl(
         { n: result.control.n, successes: Math.round(result.control.mean! * result.control.n) },
         { n: result.treatment.n, successes: Math.round(result.treatment.mean! * result.treatment.n) },

@@ -148,7 +148,14 @@ export function estimate(def: MetricDef, c: ArmSummary, t: ArmSummary, alpha: nu
     return out;
   }
   try {
-    if (def.kind === "binary") {
+    if (
+      def.kind === "binary" &&
+      out.control.mean === out.treatment.mean &&
+      (out.control.mean === 0 || out.control.mean === 1)
+    ) {
+      // Every unit failed (or succeeded) in both arms: no variance to test against (statsmodels gives nan).
+      out.note = `no variation: every unit in both arms has ${def.name} = ${out.control.mean}`;
+    } else if (def.kind === "binary") {
       const arm = (s: ArmStats) => ({ n: s.n, successes: Math.round(s.mean! * s.n) });
       out.estimate = twoProportionZTest(arm(out.control), arm(out.treatment), { alpha });
     } else if (def.kind === "ratio") {

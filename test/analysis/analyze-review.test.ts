@@ -98,6 +98,18 @@ describe("analysis guards a statistician would ask for", () => {
     expect(report.reasons[0]).toMatch(/outcomes of resolution_rate are missing at different rates/);
   });
 
+  it("calls a binary metric with no variation in either arm untestable, not p = 1", async () => {
+    const records = generateUnits({
+      control: { units: 2000, resolution: 0, tokens: 200 },
+      treatment: { units: 2000, resolution: 0, tokens: 200 },
+    });
+    const report = await runAnalysis(duelSpec(), writeJsonl(dir, "zero.jsonl", records));
+    const primary = report.metrics.find((m) => m.name === "resolution_rate")!;
+    expect(primary.pValue).toBeNull();
+    expect(primary.note).toMatch(/no variation/);
+    expect(report.verdict).toBe("inconclusive");
+  });
+
   it.each([
     { name: "an empty file", body: "", expected: /holds no records/ },
     {
