@@ -4,6 +4,7 @@ import { registerAnalyze } from "./analyze.ts";
 import type { CliIo } from "./main.ts";
 import { registerMonitoring } from "./monitoring.ts";
 import { registerPlan } from "./plan.ts";
+import { registerRender } from "./render.ts";
 import { registerRouter } from "./router.ts";
 import { registerValidate } from "./validate.ts";
 
@@ -15,4 +16,5 @@ export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerRouter,
   registerMonitoring,
+  registerRender,
 ];
