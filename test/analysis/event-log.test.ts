@@ -12,23 +12,13 @@ import {
   type RouterRecord,
   type ShadowRecord,
 } from "../../router/records.ts";
-import { parseSpec } from "../../spec/load.ts";
 import { duelSpec, seededUniform, tempDir, writeJsonl } from "../helpers/unit-data.ts";
 
 const dir = tempDir("llm-ab-event-log-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Outcome metrics, a ratio of outcomes, and router-measured fields, with guardrails on the latter. */
-const spec = parseSpec({
-  name: "duel",
-  hypothesis: "the new prompt resolves more conversations",
-  unit: "conversation",
-  rollout: { mode: "ab", treatmentPercent: 50 },
-  variants: {
-    control: { deployment: "chat" },
-    treatment: { deployment: "chat", systemPrompt: "Cite the policy." },
-  },
-  deployments: { chat: { image: "vllm/vllm-openai:v0.11.0", model: "m" } },
+const spec = duelSpec({
   metrics: {
     primary: [{ name: "resolution_rate", kind: "binary", baseline: 0.6, mde: 0.05 }],
     secondary: [
