@@ -1,11 +1,10 @@
-import { readFileSync } from "node:fs";
 import uniformFactory from "@stdlib/random-base-uniform";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type CovariateSummary, cupedTest, cupedTestWithMissing } from "../../stats/cuped.ts";
 import type { TestAlternative } from "../../stats/effect.ts";
 import { welchTTest } from "../../stats/welch.ts";
-import { expectClose, expectInterval, type FixtureInterval } from "../helpers/reference.ts";
+import { expectClose, expectInterval, type FixtureInterval, loadFixture } from "../helpers/reference.ts";
 
 interface CupedCase {
   name: string;
@@ -24,11 +23,9 @@ interface CupedCase {
   relativeCi: FixtureInterval;
 }
 
-const reference = JSON.parse(
-  readFileSync(new URL("../fixtures/tests-reference.json", import.meta.url), "utf8"),
-) as {
+const reference = loadFixture<{
   cuped: CupedCase[];
-};
+}>("tests-reference.json");
 
 const arm = (over: Partial<CovariateSummary> = {}): CovariateSummary => ({
   n: 200,

@@ -1,9 +1,8 @@
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { TestAlternative } from "../../stats/effect.ts";
 import { type ProportionSummary, twoProportionZTest } from "../../stats/proportions.ts";
-import { expectClose, expectInterval, type FixtureInterval } from "../helpers/reference.ts";
+import { expectClose, expectInterval, type FixtureInterval, loadFixture } from "../helpers/reference.ts";
 
 interface ProportionCase {
   control: ProportionSummary;
@@ -16,11 +15,9 @@ interface ProportionCase {
   relativeCi: FixtureInterval | null;
 }
 
-const reference = JSON.parse(
-  readFileSync(new URL("../fixtures/tests-reference.json", import.meta.url), "utf8"),
-) as {
+const reference = loadFixture<{
   proportions: ProportionCase[];
-};
+}>("tests-reference.json");
 
 describe("twoProportionZTest", () => {
   it.each(reference.proportions)(

@@ -1,10 +1,9 @@
-import { readFileSync } from "node:fs";
 import binomial from "@stdlib/random-base-binomial";
 import uniform from "@stdlib/random-base-uniform";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type RatioSummary, ratioDeltaTest, ratioEstimate } from "../../stats/ratio.ts";
-import { expectClose, expectInterval } from "../helpers/reference.ts";
+import { expectClose, expectInterval, loadFixture } from "../helpers/reference.ts";
 
 interface RatioCase {
   name: string;
@@ -20,11 +19,9 @@ interface RatioCase {
   relativeCi: [number, number];
 }
 
-const reference = JSON.parse(
-  readFileSync(new URL("../fixtures/tests-reference.json", import.meta.url), "utf8"),
-) as {
+const reference = loadFixture<{
   ratio: RatioCase[];
-};
+}>("tests-reference.json");
 
 /** Unit-level summary of paired numerator/denominator values, as a metrics pipeline would produce it. */
 function summarise(y: Float64Array, x: Float64Array): RatioSummary {

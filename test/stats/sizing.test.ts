@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,6 +9,7 @@ import {
   sampleSizeBinary,
   sampleSizeContinuous,
 } from "../../stats/sizing.ts";
+import { loadFixture } from "../helpers/reference.ts";
 
 interface Common {
   alpha: number;
@@ -42,16 +42,14 @@ interface MdeContinuousCase extends Common {
   mde: number;
 }
 
-const reference = JSON.parse(
-  readFileSync(new URL("../fixtures/tests-reference.json", import.meta.url), "utf8"),
-) as {
+const reference = loadFixture<{
   sizing: {
     binary: BinaryCase[];
     continuous: ContinuousCase[];
     mdeBinary: MdeBinaryCase[];
     mdeContinuous: MdeContinuousCase[];
   };
-};
+}>("tests-reference.json");
 
 const opts = ({ alpha, power, alternative, ratio }: Common): SizingOptions => ({
   alpha,

@@ -1,9 +1,8 @@
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { TestAlternative } from "../../stats/effect.ts";
 import { type MeanSummary, welchTTest } from "../../stats/welch.ts";
-import { expectClose, expectInterval, type FixtureInterval } from "../helpers/reference.ts";
+import { expectClose, expectInterval, type FixtureInterval, loadFixture } from "../helpers/reference.ts";
 
 interface WelchCase {
   name: string;
@@ -18,11 +17,9 @@ interface WelchCase {
   relativeCi: FixtureInterval;
 }
 
-const reference = JSON.parse(
-  readFileSync(new URL("../fixtures/tests-reference.json", import.meta.url), "utf8"),
-) as {
+const reference = loadFixture<{
   welch: WelchCase[];
-};
+}>("tests-reference.json");
 
 describe("welchTTest", () => {
   it.each(reference.welch)("matches scipy and statsmodels on $name ($alternative, α $alpha)", (c) => {
