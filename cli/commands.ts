@@ -1,6 +1,7 @@
 /** Every `llm-ab` subcommand, in the order `--help` lists them. Each file registers one command. */
 import type { Command } from "commander";
 import { registerAnalyze } from "./analyze.ts";
+import { registerDemo } from "./demo.ts";
 import type { CliIo } from "./main.ts";
 import { registerMonitoring } from "./monitoring.ts";
 import { registerPlan } from "./plan.ts";
@@ -17,4 +18,5 @@ export const commands: RegisterCommand[] = [
   registerRouter,
   registerMonitoring,
   registerRender,
+  registerDemo,
 ];

@@ -1,6 +1,11 @@
 /**
- * The Prometheus rule file of one experiment, assembled from the recording, SRM and alert modules:
- * a recording group, then an alerting group that reads it (both at the profile's interval).
+ * The Prometheus rule file of one experiment, assembled from the recording, SRM and alert modules
+ * into one group at the profile's interval: recording rules first, then the alerts that read them.
+ *
+ * One group, not a recording group and an alerting group: Prometheus evaluates the rules of a
+ * group in order at one timestamp, but separate groups at unrelated offsets, so an alert in its
+ * own group reads records up to one interval old, which delays every guardrail by up to an
+ * evaluation interval (a minute in production).
  */
 import { stringify } from "yaml";
 import type { ExperimentSpec } from "../spec/schema.ts";
@@ -16,14 +21,9 @@ export interface RulesOptions {
   readonly profile?: MonitoringProfile;
 }
 
-/** Name of the recording group of an experiment. */
-export function recordingGroupName(spec: Pick<ExperimentSpec, "name">): string {
-  return `llm-ab.${spec.name}.recording`;
-}
-
-/** Name of the alerting group of an experiment. */
-export function alertingGroupName(spec: Pick<ExperimentSpec, "name">): string {
-  return `llm-ab.${spec.name}.alerts`;
+/** Name of the experiment's rule group. */
+export function ruleGroupName(spec: Pick<ExperimentSpec, "name">): string {
+  return `llm-ab.${spec.name}`;
 }
 
 /** The experiment's rule file as data (for a `PrometheusRule` or for {@link rulesYaml}). */
@@ -32,14 +32,14 @@ export function renderRules(spec: ExperimentSpec, options: RulesOptions = {}): R
   return {
     groups: [
       {
-        name: recordingGroupName(spec),
+        name: ruleGroupName(spec),
         interval: time.interval,
-        rules: [...recordingRules(spec, time), ...srmRecordingRules(spec, time)],
-      },
-      {
-        name: alertingGroupName(spec),
-        interval: time.interval,
-        rules: [...alertRules(spec, time), srmAlert(spec, time)],
+        rules: [
+          ...recordingRules(spec, time),
+          ...srmRecordingRules(spec, time),
+          ...alertRules(spec, time),
+          srmAlert(spec, time),
+        ],
       },
     ],
   };

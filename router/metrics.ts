@@ -22,11 +22,16 @@ export type ExperimentRunState = (typeof experimentRunStates)[number];
 
 /**
  * TTFT runs from ~10 ms (warm prefix-cache hit, small model) to minutes (a cold replica queueing
- * behind long prompts). Dense from 0.1 s to 3 s, where TTFT guardrails sit (e.g. p95 ≤ 1.5 s).
+ * behind long prompts). From 0.1 s to 2.5 s, where TTFT guardrails sit, neighbouring bounds are at
+ * most 12.5 % apart. Relative guardrails compare two interpolated p95s, and inside a wide bucket
+ * linear interpolation stretches a small shift of the tail: with bounds 0.2 / 0.3, true p95s of
+ * 0.201 s and 0.209 s were estimated as 0.197 s and 0.25 s (+27 %), tripping a 25 % margin. With
+ * bounds ~10 % apart the same estimates differ by a few percent.
  */
 export const TTFT_BUCKETS = [
-  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15,
-  20, 30, 60, 120,
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.165, 0.18, 0.2, 0.22, 0.24, 0.27, 0.3, 0.33,
+  0.36, 0.4, 0.44, 0.48, 0.53, 0.58, 0.64, 0.7, 0.77, 0.85, 0.93, 1, 1.1, 1.2, 1.35, 1.5, 1.65, 1.8, 2, 2.2,
+  2.4, 2.5, 3, 4, 5, 7.5, 10, 15, 20, 30, 60, 120,
 ] as const;
 
 /**

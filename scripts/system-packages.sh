@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the real servers the tests and the local stack run are installed: Debian packages,
 # installed with apt when running as root, otherwise named so a person can install them.
+# Usage: system-packages.sh [demo|test]   (test, the default, also needs chromium for the
+# report's screenshot test; the demo does not).
 set -euo pipefail
 
 # command → Debian package
@@ -9,6 +11,11 @@ declare -A needed=(
   [promtool]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
 )
+case "${1:-test}" in
+  test) needed[chromium]=chromium ;;
+  demo) ;;
+  *) echo "usage: $0 [demo|test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for cmd in "${!needed[@]}"; do

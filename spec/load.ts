@@ -50,7 +50,7 @@ function syntaxProblem(format: string, message: string, line?: number, column?: 
 }
 
 /** The document in YAML text; syntax errors become problems naming line and column. */
-function readYaml(text: string): { value: unknown; problems: SpecProblem[] } {
+export function readYaml(text: string): { value: unknown; problems: SpecProblem[] } {
   const lineCounter = new LineCounter();
   // `uniqueKeys` (on by default) makes a key written twice an error instead of a silent overwrite.
   const document = parseDocument(text, { lineCounter, prettyErrors: false });

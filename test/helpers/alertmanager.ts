@@ -1,77 +1,20 @@
 /**
- * A real, throwaway Alertmanager (Debian's `prometheus-alertmanager`) for tests: a given
- * configuration, 127.0.0.1 on a free port, clustering off, storage in a temp directory. Also
- * `amtool`, which comes in the same package, for config checks and route tests.
+ * Alertmanager for tests: the local stack's supervisor (local/supervisor/alertmanager.ts), and
+ * `amtool`, which comes in the same Debian package, for config checks and route tests.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkBinary, startServerProcess } from "./server-process.ts";
+import { checkBinary } from "../../local/supervisor/server-process.ts";
 
-/** A running test Alertmanager. */
-export interface TestAlertmanager {
-  /** `http://127.0.0.1:<port>` */
-  readonly url: string;
-  /** Directory holding the configuration and the files passed with it. */
-  readonly dir: string;
-  /** POSTs alerts to `/api/v2/alerts` (each `{ labels, annotations?, startsAt? }`); throws unless 200. */
-  postAlerts(alerts: readonly PostableAlert[]): Promise<void>;
-  /** Stops the server (SIGTERM), waits for it to exit and removes its directory. Idempotent. */
-  stop(): Promise<void>;
-}
+export {
+  type PostableAlert,
+  type RunningAlertmanager as TestAlertmanager,
+  startAlertmanager,
+} from "../../local/supervisor/alertmanager.ts";
 
-/** An alert as `POST /api/v2/alerts` takes it. */
-export interface PostableAlert {
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations?: Readonly<Record<string, string>>;
-  readonly startsAt?: string;
-  readonly endsAt?: string;
-}
-
-const BINARY = process.env.ALERTMANAGER ?? "prometheus-alertmanager";
 const AMTOOL = process.env.AMTOOL ?? "amtool";
-
-/**
- * Starts Alertmanager with `config` (YAML) written as `alertmanager.yml` beside `files` (name →
- * text, e.g. a token file the config names relatively); resolves once `/-/ready` answers.
- */
-export async function startAlertmanager(
-  config: string,
-  files: Readonly<Record<string, string>> = {},
-): Promise<TestAlertmanager> {
-  checkBinary(BINARY, "Alertmanager", "prometheus-alertmanager", "ALERTMANAGER");
-  const { url, dir, stop } = await startServerProcess({
-    binary: BINARY,
-    name: "Alertmanager",
-    prefix: "llm-ab-alertmanager-",
-    files: { ...files, "alertmanager.yml": config },
-    args: (dir, port) => [
-      `--config.file=${join(dir, "alertmanager.yml")}`,
-      `--storage.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      // An empty address turns gossip off: a lone test instance has no peers to wait for.
-      "--cluster.listen-address=",
-    ],
-    // Alertmanager is ready in well under a second; 15 s only guards against a loaded machine.
-    readyTimeoutMs: 15_000,
-  });
-  return {
-    url,
-    dir,
-    stop,
-    postAlerts: async (alerts) => {
-      const response = await fetch(`${url}/api/v2/alerts`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(alerts),
-      });
-      if (!response.ok) {
-        throw new Error(`POST /api/v2/alerts answered ${response.status}: ${await response.text()}`);
-      }
-    },
-  };
-}
 
 /** What an amtool run printed and whether it succeeded. */
 export interface AmtoolRun {

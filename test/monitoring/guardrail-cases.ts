@@ -14,7 +14,7 @@ import { coldReviewAlertName, guardrailAlertNames } from "../../monitoring/alert
 import { durationMs, formatDuration, type MonitoringProfile, timing } from "../../monitoring/config.ts";
 import { guardrailSeries, isWarmLatency } from "../../monitoring/guardrail-series.ts";
 import type { AlertingRule } from "../../monitoring/rule-file.ts";
-import { alertingGroupName, recordingGroupName, renderRules } from "../../monitoring/rules.ts";
+import { renderRules, ruleGroupName } from "../../monitoring/rules.ts";
 import { E2E_BUCKETS, TOKEN_GAP_BUCKETS, TTFT_BUCKETS } from "../../router/metrics.ts";
 import { guardrailMetric } from "../../spec/guardrail-metrics.ts";
 import type { ExperimentSpec, Guardrail } from "../../spec/schema.ts";
@@ -259,7 +259,7 @@ function testFile(
     {
       rule_files: ["rules.yaml"],
       evaluation_interval: time.interval,
-      group_eval_order: [recordingGroupName(spec), alertingGroupName(spec)],
+      group_eval_order: [ruleGroupName(spec)],
       tests: [
         {
           interval: time.interval,

@@ -133,14 +133,31 @@ describe("renderRules", () => {
     expect(alert(examples[example], name, profile).for).toBe(hold);
   });
 
-  it("uses each profile's interval for both groups and its window in every rate", () => {
+  it("uses each profile's interval for its one group and its window in every rate", () => {
     const spec = examples["support-bot-policy-prompt"];
     const local = renderRules(spec, { profile: "local" });
-    expect(local.groups.map((group) => group.interval)).toEqual(["2s", "2s"]);
+    expect(local.groups.map((group) => group.interval)).toEqual(["2s"]);
     const exprs = local.groups.flatMap((group) => group.rules.map((rule) => rule.expr)).join("\n");
     const ranges = new Set([...exprs.matchAll(/\[(\w+)\]/g)].map((match) => match[1]));
     expect(ranges).toEqual(new Set(["10s", "2m"]));
-    expect(renderRules(spec).groups.map((group) => group.interval)).toEqual(["1m", "1m"]);
+    expect(renderRules(spec).groups.map((group) => group.interval)).toEqual(["1m"]);
+  });
+
+  it("records every series before the first rule that reads it, in one group evaluated in order", () => {
+    // Rules of one group run in order at one timestamp; an alert reading a record written later in
+    // the group (or in another group) would judge an evaluation-old value.
+    for (const spec of Object.values(examples)) {
+      const [group, ...others] = renderRules(spec).groups;
+      expect(others).toEqual([]);
+      const recorded = new Set<string>();
+      const all = new Set((group?.rules ?? []).flatMap((rule) => ("record" in rule ? [rule.record] : [])));
+      for (const rule of group?.rules ?? []) {
+        for (const name of rule.expr.match(/[a-z_]+:[a-z0-9_:]+/g) ?? []) {
+          if (all.has(name)) expect(recorded.has(name), `${name} read before it is recorded`).toBe(true);
+        }
+        if ("record" in rule) recorded.add(rule.record);
+      }
+    }
   });
 
   it("gives each guardrail one alert, each warm latency guardrail a cold-start review, plus SRM and no-data alerts", () => {

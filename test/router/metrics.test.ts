@@ -134,6 +134,18 @@ describe("router metrics", () => {
     expect(new Set(buckets).size).toBe(buckets.length);
     expect(buckets.at(-1)).toBe(top);
   });
+
+  it("keeps neighbouring TTFT bounds at most 12.5 % apart from 0.1 s to 2.5 s, where guardrails sit", () => {
+    const dense = TTFT_BUCKETS.filter((bound) => bound >= 0.1 && bound <= 2.5);
+    expect(dense[0]).toBe(0.1);
+    expect(dense.at(-1)).toBe(2.5);
+    for (let i = 1; i < dense.length; i++) {
+      expect(
+        (dense[i] as number) / (dense[i - 1] as number),
+        `${dense[i - 1]} → ${dense[i]}`,
+      ).toBeLessThanOrEqual(1.125 + 1e-9);
+    }
+  });
 });
 
 describe("latency histogram", () => {
