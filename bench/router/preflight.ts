@@ -2,20 +2,9 @@
  * Checks before a target of bench/router is measured: it answers, and what it answers is the
  * upstream's whole stream, so req/s is never counted on errors or truncated streams.
  */
-import { createServer } from "node:net";
 
 /** A free TCP port on 127.0.0.1, for servers that need one in their config (nginx). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../local/supervisor/server-process.ts";
 
 /** What one checked request returned. */
 export interface Preflight {

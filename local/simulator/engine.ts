@@ -49,13 +49,21 @@ export interface EngineStats {
 
 /** What the engine needs to know about its replica. */
 export interface EngineOptions {
+  /** The spec deployment this replica belongs to. */
   readonly deployment: string;
+  /** Served model name: `/v1/models`, the `model` requests must name, the `model_name` label. */
   readonly model: string;
+  /** Replica index, for logs and seeds only (engines are told apart by Prometheus' `instance`). */
   readonly replica: number;
+  /** Latency, cold start, prefix cache and error rate (from local/scenario-schema.ts). */
   readonly behaviour: DeploymentBehaviour;
+  /** Overrides `behaviour.coldStart` (replicas a scenario change adds). */
   readonly coldStart?: ColdStart;
+  /** True: just started (cold); false: has been running (warm). */
   readonly startCold: boolean;
+  /** Seeds the replica's draws, mixed with deployment and replica so replicas differ. */
   readonly seed: number;
+  /** Monotonic clock in ms used for scheduling and measuring. */
   readonly now: () => number;
 }
 

@@ -6,9 +6,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ColdStart, DeploymentBehaviour } from "../scenario-schema.ts";
 import {
   createEngine,
+  type EngineOptions,
   type EngineStats,
   type SimulatedEngine,
   type SimulatorEffects,
@@ -18,21 +18,8 @@ import { errorBody, modelsBody, parseGenerationRequest } from "./openai-shapes.t
 
 export type { SimulatorEffects } from "./engine.ts";
 
-export interface SimulatorOptions {
-  /** The spec deployment this replica belongs to. */
-  readonly deployment: string;
-  /** Served model name: `/v1/models`, the `model` requests must name, the `model_name` label. */
-  readonly model: string;
-  /** Replica index, for logs and seeds only (engines are told apart by Prometheus' `instance`). */
-  readonly replica: number;
-  /** Latency, cold start, prefix cache and error rate (from local/scenario-schema.ts). */
-  readonly behaviour: DeploymentBehaviour;
-  /** Overrides `behaviour.coldStart` (replicas a scenario change adds). */
-  readonly coldStart?: ColdStart;
-  /** True: just started (cold); false: has been running (warm). */
-  readonly startCold: boolean;
-  /** Seeds the replica's draws, mixed with deployment and replica so replicas differ. */
-  readonly seed: number;
+/** A replica's engine options (engine.ts), where it listens, and an optional clock. */
+export interface SimulatorOptions extends Omit<EngineOptions, "now"> {
   /** Default 127.0.0.1. */
   readonly host?: string;
   /** Default 0 (a free port). */
