@@ -1,6 +1,7 @@
 /** Every `llm-ab` subcommand, in the order `--help` lists them. Each file registers one command. */
 import type { Command } from "commander";
 import { registerAnalyze } from "./analyze.ts";
+import { registerArena } from "./arena.ts";
 import { registerDemo } from "./demo.ts";
 import type { CliIo } from "./main.ts";
 import { registerMonitoring } from "./monitoring.ts";
@@ -18,5 +19,6 @@ export const commands: RegisterCommand[] = [
   registerRouter,
   registerMonitoring,
   registerRender,
+  registerArena,
   registerDemo,
 ];

@@ -70,7 +70,7 @@ export const gateSchema = z
     minWinRateLowerBound: between(0, 1)
       .default(0.5)
       .describe(
-        "The lower confidence bound of the treatment's pairwise win rate must reach this. Default 0.5.",
+        "The lower confidence bound of the treatment's pairwise win rate must exceed this (0.5: better than a coin flip). Default 0.5.",
       ),
     maxAxisRegression: z
       .number()

@@ -14,13 +14,17 @@
  *   absent, the cluster's GPU nodes are used as they are;
  * - `nodeInstanceTypes`: instance types of existing GPU nodes, for the fit check;
  * - `pod`, `scaling`: vLLM pod sizing and the autoscaler (`{ keda: false }` for an HPA);
- * - `monitoring`: `{ profile, dashboardFolder, webhookUrl }`; `monitoringLabels`: extra labels.
+ * - `monitoring`: `{ profile, dashboardFolder, webhookUrl }`; `monitoringLabels`: extra labels;
+ * - `gateFile`: the `gate.json` of `llm-ab arena run` (project-relative path). A spec with
+ *   `gate.required` exposes no user to a treatment without a passing gate for this very spec:
+ *   preview and up fail, saying why (shadow mode, which exposes no one, is allowed).
  */
 import { readFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { exposureBlock, type GateFile, readGateFile } from "../arena/gate-file.ts";
 import { Experiment, type ExperimentArgs, type PlanSummary } from "../components/experiment.ts";
 import { SpecError } from "../spec/errors.ts";
 import { parseSpec } from "../spec/load.ts";
@@ -64,10 +68,29 @@ export async function loadStackSpec(config: pulumi.Config, baseDir: string): Pro
   }
 }
 
+/** Refuses live exposure without a passing offline gate when the spec requires one (see the module comment). */
+export async function enforceGate(
+  spec: ExperimentSpec,
+  gateFile: string | undefined,
+  baseDir: string,
+): Promise<void> {
+  let gate: GateFile | undefined;
+  if (gateFile !== undefined) {
+    try {
+      gate = await readGateFile(resolve(baseDir, gateFile));
+    } catch (error) {
+      throw new pulumi.InputPropertyError({ propertyPath: "gateFile", reason: (error as Error).message });
+    }
+  }
+  const block = exposureBlock(spec, gate, gateFile);
+  if (block !== undefined) throw new pulumi.InputPropertyError({ propertyPath: "gateFile", reason: block });
+}
+
 /** Runs the program: reads the stack config, creates the `Experiment`, returns the stack outputs. */
 export async function runProgram(baseDir = process.cwd()): Promise<StackOutputs> {
   const config = new pulumi.Config("llm-ab");
   const spec = await loadStackSpec(config, baseDir);
+  await enforceGate(spec, config.get("gateFile"), baseDir);
   const kubeconfig = config.get("kubeconfig");
   const provider = kubeconfig === undefined ? undefined : new k8s.Provider("kubernetes", { kubeconfig });
   const adminToken = config.getSecret("adminToken");

@@ -190,7 +190,7 @@ describe("the examples", () => {
       store: "redis",
       unitSources: [{ header: "x-user-id" }, { body: "user" }],
     });
-    expect(spec.gate.required).toBe(true);
+    expect(spec.gate.required).toBe(false);
   });
 });
 

@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { GATE_FILE_VERSION, type GateFile } from "../../arena/gate-file.ts";
 import { renderStackObjects, runStackUnderMocks } from "../../cli/render.ts";
+import { parseSpec, specHash } from "../../spec/load.ts";
 import { validateK8sObject } from "../helpers/k8s-validate.ts";
 
 const PROJECT = process.cwd();
@@ -97,5 +99,74 @@ describe("the stack config", () => {
   it("fails naming spec when the spec file is missing", async () => {
     const dir = await projectWith({ "llm-ab:spec": "nowhere.yaml" });
     expect(await failure(dir)).toMatch(/spec: cannot read nowhere\.yaml \(ENOENT\)/);
+  });
+
+  describe("with spec.gate.required", () => {
+    const gated = { ...spec, gate: { required: true } };
+    const gateFile = (overrides: Partial<GateFile>): GateFile => ({
+      version: GATE_FILE_VERSION,
+      experiment: gated.name,
+      specHash: specHash(parseSpec(gated)),
+      datasetHash: "a".repeat(64),
+      rubricHash: "b".repeat(64),
+      judge: { endpoint: "http://judge", model: "j", temperature: 0, seed: 7, promptVersion: "v1" },
+      createdAt: "2026-11-27T00:00:00Z",
+      passed: true,
+      checks: [{ name: "win rate", passed: true, value: "0.61", threshold: "≥ 0.5", detail: "" }],
+      results: {},
+      ...overrides,
+    });
+    async function withGate(config: Record<string, unknown>, gate?: GateFile): Promise<string> {
+      const dir = await projectWith({ "llm-ab:spec": gated, ...config });
+      if (gate !== undefined) await writeFile(join(dir, "gate.json"), JSON.stringify(gate));
+      return dir;
+    }
+
+    it("refuses exposure without a gate file, saying how to make one", async () => {
+      const message = await failure(await withGate({}));
+      expect(message).toContain("gateFile");
+      expect(message).toContain("no offline gate result was supplied");
+      expect(message).toContain("llm-ab arena run");
+    });
+
+    it("refuses a failing gate for this spec, naming the failed checks", async () => {
+      const failed = gateFile({
+        passed: false,
+        checks: [
+          { name: "win rate lower bound", passed: false, value: "0.42", threshold: "≥ 0.5", detail: "" },
+        ],
+      });
+      const message = await failure(await withGate({ "llm-ab:gateFile": "gate.json" }, failed));
+      expect(message).toContain(
+        "the offline gate failed for this spec: win rate lower bound (0.42, needs ≥ 0.5)",
+      );
+    });
+
+    it("refuses a passing gate made for another version of the spec", async () => {
+      const stale = gateFile({ specHash: "c".repeat(64) });
+      const message = await failure(await withGate({ "llm-ab:gateFile": "gate.json" }, stale));
+      expect(message).toContain("was made for another version of the spec");
+    });
+
+    it("refuses a gate file that is not one, naming the field", async () => {
+      const dir = await withGate({ "llm-ab:gateFile": "gate.json" });
+      await writeFile(join(dir, "gate.json"), JSON.stringify({ version: 1, passed: "yes" }));
+      expect(await failure(dir)).toMatch(/gate\.json: not an llm-ab gate file: .*passed/);
+    });
+
+    it("deploys with a passing gate for this spec", async () => {
+      const objects = await renderStackObjects(
+        "t",
+        await withGate({ "llm-ab:gateFile": "gate.json" }, gateFile({})),
+      );
+      expect(objects.some((o) => o.kind === "Deployment")).toBe(true);
+    });
+
+    it("deploys in shadow mode without a gate: shadowing exposes no user", async () => {
+      const dir = await projectWith({
+        "llm-ab:spec": { ...gated, rollout: { mode: "shadow", mirrorPercent: 10 } },
+      });
+      expect((await renderStackObjects("t", dir)).length).toBeGreaterThan(0);
+    });
   });
 });
