@@ -1,14 +1,6 @@
-/**
- * An arena run's configuration file (YAML): which spec is judged, on which golden set and rubric,
- * against which endpoints, by which judge. Paths are relative to the file. Everything else about
- * the variants (prompt, model, sampling parameters) comes from the spec itself, so the offline
- * duel compares exactly what the router would serve.
- */
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { formatPath, SpecError } from "../spec/errors.ts";
-import { readYaml } from "../spec/load.ts";
+import { loadYamlFile } from "../spec/load.ts";
 import { between, httpUrl } from "../spec/primitives.ts";
 import { level1CheckSchema } from "./dataset.ts";
 
@@ -78,27 +70,8 @@ export interface LoadedArenaConfig extends ArenaConfig {
 
 /** Reads and validates an arena config; every problem in one SpecError naming the file. */
 export async function loadArenaConfig(path: string): Promise<LoadedArenaConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SpecError(
-      [{ path: "", message: code === "ENOENT" ? "file not found" : `cannot read it (${code})` }],
-      path,
-    );
-  }
-  const { value, problems } = readYaml(text);
-  if (problems.length > 0) throw new SpecError(problems, path);
-  const parsed = arenaConfigSchema.safeParse(value ?? {});
-  if (!parsed.success) {
-    throw new SpecError(
-      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-      path,
-    );
-  }
+  const config = await loadYamlFile(path, arenaConfigSchema);
   const here = dirname(path);
-  const config = parsed.data;
   return {
     ...config,
     path,

@@ -1,14 +1,7 @@
-/**
- * Reading a scenario file: YAML syntax (with line and column), the schema (every problem with its
- * field path), then the cross-checks against the experiment spec it names — deployments that
- * exist, an outcome distribution for every variant and every outcome metric, of the metric's kind.
- * Every problem is reported at once, naming the scenario file.
- */
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { outcomeFields } from "../router/outcomes.ts";
 import { formatPath, SpecError, type SpecProblem } from "../spec/errors.ts";
-import { loadSpecFile, readYaml } from "../spec/load.ts";
+import { loadSpecFile, loadYamlFile } from "../spec/load.ts";
 import type { ExperimentSpec } from "../spec/schema.ts";
 import { type Scenario, scenarioSchema } from "./scenario-schema.ts";
 
@@ -85,26 +78,7 @@ export function crossCheck(scenario: Scenario, spec: ExperimentSpec): SpecProble
 
 /** Reads, validates and cross-checks a scenario file; throws a SpecError naming the file. */
 export async function loadScenario(path: string): Promise<LoadedScenario> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SpecError(
-      [{ path: "", message: code === "ENOENT" ? "file not found" : `cannot read it (${code})` }],
-      path,
-    );
-  }
-  const { value, problems } = readYaml(text);
-  if (problems.length > 0) throw new SpecError(problems, path);
-  const parsed = scenarioSchema.safeParse(value ?? {});
-  if (!parsed.success) {
-    throw new SpecError(
-      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-      path,
-    );
-  }
-  const scenario = parsed.data;
+  const scenario = await loadYamlFile(path, scenarioSchema);
   const specPath = resolve(dirname(path), scenario.spec);
   const spec = await loadSpecFile(specPath);
   const crossProblems = crossCheck(scenario, spec);

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
 import { canonicalJson } from "./canonical-json.ts";
 import { formatPath, SpecError, type SpecProblem } from "./errors.ts";
 import { specIssueMessage } from "./issue-messages.ts";
@@ -128,6 +129,33 @@ export async function loadSpecFile(path: string): Promise<ExperimentSpec> {
     );
   }
   return parseSpec(value, path);
+}
+
+/**
+ * Reads a YAML file other than a spec (a demo scenario, an arena config) and validates it with
+ * `schema`: a missing file, syntax errors (line and column) and every schema problem (field path)
+ * surface as one SpecError naming the file.
+ */
+export async function loadYamlFile<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code === "ENOENT" ? "file not found" : `cannot read it (${code ?? String(error)})`;
+    throw new SpecError([{ path: "", message }], path);
+  }
+  const { value, problems } = readYaml(text);
+  if (problems.length > 0) throw new SpecError(problems, path);
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({
+      path: formatPath(issue.path),
+      message: issue.message,
+    }));
+    throw new SpecError(issues, path);
+  }
+  return parsed.data;
 }
 
 /**
