@@ -12,6 +12,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { Decision } from "./assigner.ts";
 import { parseJsonObject, readBody } from "./body.ts";
 import type { RouterContext } from "./context.ts";
+import { murmur3 } from "./hash.ts";
 import { requestCostUsd } from "./pricing.ts";
 import type { ExposureRecord } from "./records.ts";
 import type { SpecRuntime } from "./runtime.ts";
@@ -53,12 +54,22 @@ interface Turn {
   readonly stream: boolean;
 }
 
+/**
+ * Whether this request's exposure keeps its messages and answer text (`router.answerSamplePercent`):
+ * a hash of the request id, so the share holds on every replica without coordination.
+ */
+export function answerSampled(percent: number, requestId: string): boolean {
+  if (percent <= 0) return false;
+  return murmur3(`answer-sample:${requestId}`) % 10_000 < percent * 100;
+}
+
 function exposureRecord(
   turn: Turn,
   unit: ResolvedUnit,
   status: number,
   result: UpstreamCallResult,
   costUsd: number | undefined,
+  answer?: { readonly messages: unknown; readonly text: string },
 ): ExposureRecord {
   const { decision, requestId, route } = turn;
   const { timing, usage } = result;
@@ -89,6 +100,7 @@ function exposureRecord(
     ...(usage === undefined ? {} : { inputTokens: usage.promptTokens }),
     ...(outputTokens === undefined ? {} : { outputTokens }),
     ...(costUsd === undefined ? {} : { costUsd }),
+    ...(answer === undefined ? {} : { messages: answer.messages, text: answer.text }),
   };
 }
 
@@ -177,7 +189,9 @@ export async function proxyTurn(
   };
   const conversationKey =
     headerString(req.headers, CONVERSATION_HEADER) ?? (decision.exposure ? unit?.id : undefined);
-  const tee = decision.mirrorTo === undefined ? undefined : new TeeSink(res);
+  const keepAnswer = decision.exposure && answerSampled(runtime.spec.router.answerSamplePercent, requestId);
+  // The tee keeps a copy of what the client is sent: for the shadow comparison, or a sampled answer.
+  const tee = decision.mirrorTo === undefined && !keepAnswer ? undefined : new TeeSink(res);
   const call = callUpstream({
     replicas: runtime.replicasOf(variant),
     route,
@@ -212,7 +226,11 @@ export async function proxyTurn(
   if (decision.exposure && unit !== undefined) {
     // The records count what the client got: 0 when it left before any status was sent.
     const status = result.outcome === "client_gone" ? (res.headersSent ? res.statusCode : 0) : result.status;
-    ctx.records.write(exposureRecord(turn, unit, status, result, costUsd));
+    const answer =
+      keepAnswer && tee !== undefined
+        ? { messages: route === "chat" ? body.messages : body.prompt, text: tee.text() }
+        : undefined;
+    ctx.records.write(exposureRecord(turn, unit, status, result, costUsd, answer));
   }
   if (result.error !== undefined && result.outcome !== "client_gone") {
     ctx.logger.warn(

@@ -49,6 +49,10 @@ export interface ExposureRecord {
   inputTokens?: number;
   outputTokens?: number;
   costUsd?: number;
+  /** Sampled exposures only (`router.answerSamplePercent`): the application's messages (or prompt). */
+  messages?: unknown;
+  /** Sampled exposures only: the generated text the client was sent. */
+  text?: string;
 }
 
 /** One outcome value posted by the application for a unit. */

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { describeValue } from "./issue-messages.ts";
-import { duration, httpUrl, intAtLeast, patterned, text } from "./primitives.ts";
+import { between, duration, httpUrl, intAtLeast, patterned, text } from "./primitives.ts";
 
 export const monitoringSchema = z
   .strictObject({
@@ -89,5 +89,10 @@ export const routerSchema = z
     shadowLogPath: text
       .optional()
       .describe("File the router appends mirrored (shadow) responses to, as JSON lines. Absent: not logged."),
+    answerSamplePercent: between(0, 100)
+      .default(0)
+      .describe(
+        "Share of exposures (chosen by request id) whose record also keeps the request's messages and the answer's text, for online judging (`llm-ab arena judge-live`). These hold what users wrote: leave 0 where keeping it is not allowed. Default 0.",
+      ),
   })
   .describe("Router sidecar settings.");

@@ -237,6 +237,26 @@ describe("the router's event log as analysis data", () => {
     expectClose(eventReport, unitReport);
   });
 
+  it("reads sampled exposures that keep messages and answer text (router.answerSamplePercent) like the others", async () => {
+    const { records } = simulate(11);
+    const plain = join(dir, "plain.jsonl");
+    const sampled = join(dir, "sampled.jsonl");
+    writeFileSync(plain, `${records.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const withText = records.map((r, i) =>
+      r.type === "exposure" && i % 3 === 0
+        ? {
+            ...r,
+            messages: [{ role: "user", content: 'a "quoted", multi\nline question' }],
+            text: "an, answer",
+          }
+        : r,
+    );
+    writeFileSync(sampled, `${withText.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const { data: _p, ...fromPlain } = await runAnalysis(spec, plain);
+    const { data: _s, ...fromSampled } = await runAnalysis(spec, sampled);
+    expect(fromSampled).toEqual(fromPlain);
+  });
+
   it("applies the reduction rules to a log small enough to check by hand", async () => {
     const t = (s: number) => T0 + s * 1000;
     const treated = { assigned: "treatment", allocation: 10 } as const;
