@@ -79,6 +79,7 @@ describe("defaults", () => {
         unitSources: [{ header: "x-llm-ab-unit" }, { header: "x-llm-ab-conversation" }, { body: "user" }],
         store: "memory",
         maxStoredUnits: 1_000_000,
+        answerSamplePercent: 0,
       },
       gate: { required: false, minWinRateLowerBound: 0.5, maxAxisRegression: 0.25, minJudgeAgreement: 0.6 },
     });
