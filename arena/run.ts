@@ -6,8 +6,8 @@
  * 2. generate every case with control and treatment as the spec defines them;
  * 3. Level 1 (the case's and the config's checks), Level 2 (similarity, when embeddings are
  *    configured), Level 3 (a rubric score per answer, a pairwise judgement in both orders per case);
- * 4. decide the gate (gate.ts) and write `gate.json` and `results.json` (every generation and
- *    judgement, for audit) into the output directory.
+ * 4. decide the gate (gate.ts) and write `gate.json`, `results.json` (every generation and
+ *    judgement, for audit) and `report.html` into the output directory.
  *
  * All calls share one concurrency limit and one cache, so a rerun pays only for what changed. A
  * judge answer that cannot be parsed stops the run with its raw text (never a silent tie).
@@ -26,6 +26,7 @@ import { GATE_FILE_VERSION, type GateFile } from "./gate-file.ts";
 import { type GenerationFailure, generate } from "./generate.ts";
 import { Judge } from "./judges.ts";
 import { runLevel1 } from "./level1.ts";
+import { renderArenaReport } from "./report-html.ts";
 import { loadRubric, rubricHash } from "./rubric.ts";
 import { similarity } from "./similarity.ts";
 import type {
@@ -70,7 +71,7 @@ export interface ArenaRun {
   readonly audit?: readonly AuditLabel[];
   readonly decision: GateDecision;
   readonly gateFile: GateFile;
-  readonly files: { readonly gate: string; readonly results: string };
+  readonly files: { readonly gate: string; readonly results: string; readonly report: string };
   /** Calls answered from the cache, and calls made. */
   readonly calls: { readonly cached: number; readonly made: number };
 }
@@ -211,14 +212,18 @@ export async function runArena(options: ArenaRunOptions): Promise<ArenaRun> {
     results: { ...decision.results },
   };
   await mkdir(options.outDir, { recursive: true });
-  const files = { gate: join(options.outDir, "gate.json"), results: join(options.outDir, "results.json") };
+  const files = {
+    gate: join(options.outDir, "gate.json"),
+    results: join(options.outDir, "results.json"),
+    report: join(options.outDir, "report.html"),
+  };
   await writeFile(files.gate, `${JSON.stringify(gateFile, null, 2)}\n`);
   await writeFile(
     files.results,
     `${JSON.stringify({ generations, level1, similarity: similarityResults, rubricScores, pairwise, audit }, null, 2)}\n`,
   );
   const stats = cache.stats();
-  return {
+  const run: ArenaRun = {
     config,
     spec,
     cases,
@@ -234,4 +239,6 @@ export async function runArena(options: ArenaRunOptions): Promise<ArenaRun> {
     files,
     calls: { cached: stats.hits, made: stats.misses },
   };
+  await writeFile(files.report, renderArenaReport(run));
+  return run;
 }

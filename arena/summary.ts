@@ -49,6 +49,7 @@ export function renderArenaSummary(run: ArenaRun, options: { color?: boolean } =
     `Level 1: control failed ${r.level1.control.failed} checks, treatment ${r.level1.treatment.failed}.`,
     `Calls: ${run.calls.made} made, ${run.calls.cached} from the cache (${run.config.cache}).`,
     "",
+    `Report: ${run.files.report}`,
     `Gate file: ${run.files.gate}`,
     `All generations and judgements: ${run.files.results}`,
   );

@@ -161,6 +161,7 @@ describe("llm-ab arena run", () => {
 
     const gate = await readGateFile(run.files.gate);
     expect(gate.passed).toBe(true);
+    expect(await readFile(run.files.report, "utf8")).toContain("PASSED");
     expect(gate.judge).toMatchObject({ model: "judge", temperature: 0, seed: 7 });
     // Every candidate call used the spec's variants with deterministic decoding.
     const candidates = server.calls().filter((c) => c.body.model !== "judge");
