@@ -14,6 +14,7 @@ import { ArenaRunError, runArena } from "../arena/run.ts";
 import { renderArenaSummary } from "../arena/summary.ts";
 import { SpecError } from "../spec/errors.ts";
 import { loadSpecFile, specHash } from "../spec/load.ts";
+import { registerArenaLive } from "./arena-live.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./main.ts";
 
@@ -91,6 +92,8 @@ Calls are cached in the config's cache directory: a rerun pays only for what cha
         throw inputError(error) ?? error;
       }
     });
+
+  registerArenaLive(arena, io);
 
   arena
     .command("check")
