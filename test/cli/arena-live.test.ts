@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sampleShare } from "../../arena/live.ts";
 import { registerArenaLive } from "../../cli/arena-live.ts";
 import { CliError } from "../../cli/errors.ts";
+import { exposureRecord, iso, shadowRecord, writeLog as writeLogIn } from "../arena/live-records.ts";
 import { type ArenaServer, lastUserText, startArenaServer, tagged } from "../helpers/arena-server.ts";
 import type { CliRun } from "../helpers/cli.ts";
 import { runCli } from "../helpers/cli.ts";
@@ -98,51 +99,12 @@ afterEach(async () => {
   await server.stop();
 });
 
-const T0 = Date.parse("2026-03-01T00:00:00.000Z");
-const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
+const shadow = (requestId: string, s: number, text: string, controlText: string) =>
+  shadowRecord(requestId, s, { text, controlText });
+const exposure = (unit: string, s: number, assigned: string, text?: string) =>
+  exposureRecord(unit, s, { assigned, ...(text === undefined ? {} : { text }) });
 
-function shadow(requestId: string, s: number, text: string, controlText: string) {
-  return {
-    type: "shadow",
-    t: iso(s),
-    experiment: "duel",
-    unit: `u-${requestId}`,
-    requestId,
-    variant: "treatment",
-    deployment: "chat",
-    status: 200,
-    text,
-    controlText,
-  };
-}
-
-function exposure(unit: string, s: number, assigned: string, text?: string) {
-  return {
-    type: "exposure",
-    t: iso(s),
-    experiment: "duel",
-    unit,
-    unitSource: "header:x-llm-ab-unit",
-    variant: assigned,
-    assigned,
-    state: "active",
-    allocation: 50,
-    firstAssignedAt: iso(0),
-    bucket: 1,
-    requestId: `${unit}-${s}`,
-    route: "chat",
-    deployment: "chat",
-    status: 200,
-    stream: false,
-    ...(text === undefined ? {} : { text }),
-  };
-}
-
-function writeLog(name: string, records: readonly unknown[]): string {
-  const path = join(dir, name);
-  writeFileSync(path, `${records.map((record) => JSON.stringify(record)).join("\n")}\n`);
-  return path;
-}
+const writeLog = (name: string, records: readonly unknown[]) => writeLogIn(dir, name, records);
 
 /** Six shadow pairs: the treatment cites the policy on all, control on the first two. */
 const shadowLog = () =>
