@@ -5,6 +5,11 @@
  *
  * Several primary metrics are an intersection–union test (the treatment ships only if all win),
  * so each is sized at the full alpha and the experiment needs the largest of them.
+ *
+ * Several treatments (A/B/n) are several comparisons with control, each of which could ship on
+ * its own, so the family-wise error is held with Bonferroni: each comparison is sized (and its
+ * sequential boundaries computed) at alpha / k. The treatments stripe the treatment percent
+ * equally (router/assignment.ts), so each arm is sized at its own share against control's.
  */
 import type { ExperimentSpec } from "../spec/schema.ts";
 import { groupSequentialDesign, inflationFactor, type SequentialDesign } from "../stats/group-sequential.ts";
@@ -26,7 +31,7 @@ export interface MetricPlan {
   /** The baseline and the effect the design is powered for, in the metric's unit. */
   baseline: number | null;
   target: number | null;
-  /** Fixed-horizon units per arm. */
+  /** Fixed-horizon units of control and of each treatment arm; `total` counts every arm. */
   fixed: ArmSizes;
   /** Units per arm at the last look (fixed × sequential inflation); equals `fixed` without looks. */
   max: ArmSizes;
@@ -52,7 +57,11 @@ export interface ExperimentPlan {
   experiment: string;
   alpha: number;
   power: number;
-  /** Share of experiment units that go to the treatment, as sized. */
+  /** The treatment variants, in spec order; more than one is an A/B/n test. */
+  treatments: string[];
+  /** Alpha of each treatment-vs-control comparison: alpha / treatments (Bonferroni). */
+  comparisonAlpha: number;
+  /** Share of experiment units that go to the treatments together, as sized. */
   treatmentShare: number;
   dailyUnits: number | null;
   maxDays: number | null;
@@ -128,27 +137,27 @@ function safeMde(
   }
 }
 
-const inflate = (fixed: ArmSizes, factor: number): ArmSizes => {
+/** Arm sizes times `factor`, the total counting `arms` treatment arms. */
+const inflate = (fixed: ArmSizes, factor: number, arms: number): ArmSizes => {
   const control = Math.ceil(fixed.control * factor);
   const treatment = Math.ceil(fixed.treatment * factor);
-  return { control, treatment, total: control + treatment };
+  return { control, treatment, total: control + arms * treatment };
 };
 
 export function planExperiment(spec: ExperimentSpec, opts: { dailyUnits?: number } = {}): ExperimentPlan {
   controlVariant(spec);
-  if (treatmentVariants(spec).length !== 1) {
-    throw new RangeError(
-      `variants: plan sizes one treatment against control; this spec has ${treatmentVariants(spec).length} treatments, and A/B/n is not supported yet`,
-    );
-  }
+  const treatments = treatmentVariants(spec);
+  const arms = treatments.length;
   const { alpha, power } = spec.analysis;
+  const comparisonAlpha = alpha / arms;
   const { share, note } = plannedTreatmentShare(spec);
-  const ratio = share / (1 - share);
+  // Each treatment arm against control: its stripe of the treatment share over control's share.
+  const ratio = share / arms / (1 - share);
   const dailyUnits = opts.dailyUnits ?? spec.analysis.dailyUnits ?? null;
   const design = spec.analysis.sequential
     ? groupSequentialDesign({
         looks: spec.analysis.sequential.looks,
-        alpha,
+        alpha: comparisonAlpha,
         spending: spec.analysis.sequential.spending,
       })
     : null;
@@ -159,10 +168,16 @@ export function planExperiment(spec: ExperimentSpec, opts: { dailyUnits?: number
   const controlByMaxDays =
     dailyUnits && maxDays ? Math.floor((dailyUnits * maxDays * (1 - share)) / factor) : null;
   const notes = note ? [note] : [];
+  if (arms > 1) {
+    notes.push(
+      `${arms} treatments, each compared with control at alpha ${alpha}/${arms} = ${Number(comparisonAlpha.toPrecision(4))} (Bonferroni, so the chance of shipping any useless treatment stays at ${alpha}); each arm gets ${Number(((100 * share) / arms).toPrecision(4))} % of units`,
+    );
+  }
 
   const metrics = spec.metrics.primary.map((m): MetricPlan => {
-    const fixed = sizeMetric(m, alpha, power, ratio);
-    const max = inflate(fixed, factor);
+    const one = sizeMetric(m, comparisonAlpha, power, ratio);
+    const fixed = { ...one, total: one.control + arms * one.treatment };
+    const max = inflate(fixed, factor, arms);
     const { baseline, delta } = targetOf(m);
     return {
       name: m.name,
@@ -174,7 +189,8 @@ export function planExperiment(spec: ExperimentSpec, opts: { dailyUnits?: number
       perArm: Math.max(max.control, max.treatment),
       total: max.total,
       days: days(max.total),
-      mdeAtMaxDays: controlByMaxDays !== null ? safeMde(m, controlByMaxDays, alpha, power, ratio) : null,
+      mdeAtMaxDays:
+        controlByMaxDays !== null ? safeMde(m, controlByMaxDays, comparisonAlpha, power, ratio) : null,
     };
   });
   const largest = Math.max(...metrics.map((m) => m.total));
@@ -190,6 +206,8 @@ export function planExperiment(spec: ExperimentSpec, opts: { dailyUnits?: number
     experiment: spec.name,
     alpha,
     power,
+    treatments,
+    comparisonAlpha,
     treatmentShare: share,
     dailyUnits,
     maxDays,

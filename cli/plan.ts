@@ -16,6 +16,8 @@ export function planJson(plan: ExperimentPlan) {
     experiment: plan.experiment,
     alpha: plan.alpha,
     power: plan.power,
+    treatments: plan.treatments,
+    comparisonAlpha: plan.comparisonAlpha,
     treatmentShare: plan.treatmentShare,
     dailyUnits: plan.dailyUnits,
     metrics: plan.metrics.map((m) => ({
@@ -48,11 +50,25 @@ export function planJson(plan: ExperimentPlan) {
 
 export function renderPlan(plan: ExperimentPlan): string {
   const out: string[] = [];
-  const split = `${(100 * (1 - plan.treatmentShare)).toFixed(0)}/${(100 * plan.treatmentShare).toFixed(0)}`;
-  out.push(
-    `Plan for "${plan.experiment}": alpha ${plan.alpha} two-sided, power ${plan.power}, split ${split} (control/treatment)`,
-  );
-  const head = ["primary metric", "baseline → target", "control", "treatment", "total", "days"];
+  const arms = plan.treatments.length;
+  const pct = (x: number) => Number((100 * x).toPrecision(3));
+  const split =
+    arms === 1
+      ? `split ${pct(1 - plan.treatmentShare)}/${pct(plan.treatmentShare)} (control/treatment)`
+      : `split ${pct(1 - plan.treatmentShare)}/${Array(arms)
+          .fill(pct(plan.treatmentShare / arms))
+          .join(
+            "/",
+          )} (control/${plan.treatments.join("/")}), each comparison at alpha ${Number(plan.comparisonAlpha.toPrecision(4))} (Bonferroni)`;
+  out.push(`Plan for "${plan.experiment}": alpha ${plan.alpha} two-sided, power ${plan.power}, ${split}`);
+  const head = [
+    "primary metric",
+    "baseline → target",
+    "control",
+    arms === 1 ? "treatment" : "each treatment",
+    "total",
+    "days",
+  ];
   if (plan.maxDays !== null) head.push(`MDE in ${plan.maxDays} d`);
   const sizes = new Table({ head, style: plain });
   for (const m of plan.metrics) {
