@@ -1,11 +1,11 @@
 /**
  * The arena's results cache: one JSON file per call in a directory, keyed by the sha256 of the
- * canonical JSON of the request (URL path and body). A rerun with the same cases, variants, judge
+ * canonical JSON of the request (server URL and body). A rerun with the same cases, variants, judge
  * and seed finds every answer on disk and calls nothing; change one prompt and only the calls whose
  * body changed are made again.
  *
- * The key leaves out the host on purpose: the same request to another replica of the same model is
- * the same question. Each entry is written to a temporary file and renamed into place, so a run
+ * The key includes the server: the same body sent to two deployments of one model (a new vLLM
+ * image, another quantisation) is two questions, and the arena compares exactly such pairs. Each entry is written to a temporary file and renamed into place, so a run
  * interrupted mid-write leaves either the whole entry or none.
  */
 import { createHash, randomUUID } from "node:crypto";
@@ -35,10 +35,16 @@ export interface CacheStats {
   readonly writes: number;
 }
 
-/** The cache key of a POST: sha256 (hex) of the canonical JSON of `{path, body}`. */
+/**
+ * The cache key of a POST: sha256 (hex) of the canonical JSON of `{url, body}` (origin and path).
+ * The server is part of the key: two deployments of the same model (a new vLLM image, another
+ * quantisation) receive identical bodies, and sharing their answers would judge one server twice.
+ */
 export function requestKey(url: string, body: unknown): string {
-  const path = new URL(url).pathname;
-  return createHash("sha256").update(canonicalJson({ path, body })).digest("hex");
+  const { origin, pathname } = new URL(url);
+  return createHash("sha256")
+    .update(canonicalJson({ url: `${origin}${pathname}`, body }))
+    .digest("hex");
 }
 
 const KEY = /^[0-9a-f]{64}$/;

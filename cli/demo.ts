@@ -97,7 +97,7 @@ removes the temporary files.`,
     .action(async (flags: DemoFlags) => {
       const path = scenarioPath(flags.scenario);
       // A shipped scenario given by its full path is still that scenario, not a directory tree under --out.
-      const name = path.startsWith(SCENARIO_DIR) ? basename(path, ".yaml") : "custom";
+      const name = basename(path).replace(/\.ya?ml$/, "");
       const outDir = flags.out ?? `llm-ab-demo/${name}`;
       const controller = new AbortController();
       let interrupts = 0;
@@ -110,8 +110,9 @@ removes the temporary files.`,
         );
         controller.abort();
       };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
+      // SIGHUP too: a closed terminal would otherwise kill this process before it stops its servers.
+      const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+      for (const signal of signals) process.on(signal, onSignal);
       const tty = process.stderr.isTTY === true;
       let lastLine = 0;
       try {
@@ -157,8 +158,7 @@ removes the temporary files.`,
         if (error instanceof SpecError) throw new CliError(error.message);
         throw error;
       } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
+        for (const signal of signals) process.off(signal, onSignal);
       }
     });
 }

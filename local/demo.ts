@@ -16,6 +16,7 @@ import { appendFileSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type AnalysisReport, runAnalysis } from "../analysis/analyze.ts";
+import { controlVariant, treatmentVariants } from "../analysis/variants.ts";
 import { alertmanagerTimings, durationMs, timing } from "../monitoring/config.ts";
 import type { StateRecord } from "../router/store/types.ts";
 import { durationSeconds } from "../spec/primitives.ts";
@@ -83,7 +84,8 @@ function describeChange(deployment: string, change: DeploymentChange): string {
   const parts: string[] = [];
   if (change.ttftFactor !== undefined) parts.push(`TTFT ×${change.ttftFactor}`);
   if (change.itlFactor !== undefined) parts.push(`ITL ×${change.itlFactor}`);
-  if (change.errorRate !== undefined) parts.push(`${change.errorRate * 100} % errors`);
+  if (change.errorRate !== undefined)
+    parts.push(`${Number((change.errorRate * 100).toPrecision(3))} % errors`);
   if (change.addReplicas !== undefined) parts.push(`+${change.addReplicas} replica`);
   return `${deployment}: ${parts.join(", ")}`;
 }
@@ -136,13 +138,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const loaded = await loadScenario(options.scenarioPath);
   const { scenario, spec } = loaded;
   const seconds = options.durationSeconds ?? durationSeconds(scenario.duration);
-  const treatment = Object.keys(spec.variants).find((v) => v !== "control") ?? "treatment";
+  const control = controlVariant(spec);
+  const treatment = treatmentVariants(spec)[0] ?? "treatment";
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
   const runDir = tempDir("llm-ab-demo-", options.tempParent ?? tmpdir());
   const events = new GuardrailEvents(Date.now(), treatment);
+  // The router's log goes beside the report: it is the record of every webhook decision and reload.
+  const routerLog = join(outDir, "router.log");
+  writeFileSync(routerLog, "");
   const logger = runLogger(
-    (line) => appendFileSync(join(runDir, "router.log"), line),
+    (line) => appendFileSync(routerLog, line),
     (entry) => events.observeLog(entry),
   );
   let stack: LocalStack | undefined;
@@ -226,6 +232,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     progress();
     const local = timing(spec, "local");
     await sleep(durationMs(local.interval) + durationMs(alertmanagerTimings.local.groupWait) + 500, signal);
+    if (signal?.aborted) throw new DemoInterrupted();
     state = running.router.context.state.current();
     events.observeState(state);
     const charts = await readCharts(running.prometheus, spec, startMs / 1000, endMs / 1000);
@@ -249,7 +256,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const result: DemoResult = {
       scenario: { name: scenario.name, title: scenario.title, story: scenario.story },
       experiment: spec.name,
-      control: "control",
+      control,
       treatment,
       startedAt: new Date(startMs).toISOString(),
       durationSeconds: seconds,
@@ -269,11 +276,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       },
       ...(analysis === undefined ? {} : { analysis }),
       ...(ttftLimit(spec) === undefined ? {} : { ttftLimit: ttftLimit(spec) }),
-      files: { report: reportPath, events: eventsPath },
+      files: { report: reportPath, events: eventsPath, routerLog },
     };
     writeFileSync(reportPath, renderReportHtml(result));
     writeFileSync(join(outDir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
     return result;
+  } catch (error) {
+    // Ctrl-C in a terminal reaches the servers too (one process group): whatever failed after the
+    // abort failed because of it.
+    throw signal?.aborted ? new DemoInterrupted() : error;
   } finally {
     for (const timer of timers) clearTimeout(timer);
     if (stack !== undefined) {

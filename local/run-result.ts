@@ -83,6 +83,6 @@ export interface DemoResult {
   readonly analysis?: AnalysisReport;
   /** Guardrail limits to draw on the latency charts, seconds. */
   readonly ttftLimit?: { readonly max?: number; readonly relativeMax?: number };
-  /** Files the run kept: the HTML report, the router event log. */
-  readonly files: { readonly report: string; readonly events: string };
+  /** Files the run kept: the HTML report, the router's event log and its own log (webhook decisions, reloads). */
+  readonly files: { readonly report: string; readonly events: string; readonly routerLog?: string };
 }

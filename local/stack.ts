@@ -95,9 +95,14 @@ export async function startStack(loaded: LoadedScenario, options: StackOptions):
   const { scenario, spec } = loaded;
   const { runDir, log } = options;
   const stoppers: (() => Promise<void>)[] = [];
+  let stopped = false;
   const stopAll = async () => {
-    for (const stop of stoppers.splice(0).reverse()) {
-      await stop().catch((error: Error) => log(`while stopping: ${error.message}`));
+    stopped = true;
+    // A replica still starting (a scale-up) registers after this began: loop until none is left.
+    while (stoppers.length > 0) {
+      for (const stop of stoppers.splice(0).reverse()) {
+        await stop().catch((error: Error) => log(`while stopping: ${error.message}`));
+      }
     }
   };
   try {
@@ -122,6 +127,10 @@ export async function startStack(loaded: LoadedScenario, options: StackOptions):
         // Distinct, reproducible streams per replica.
         seed: scenario.seed * 1000 + [...Object.keys(spec.deployments)].indexOf(deployment) * 100 + replica,
       });
+      if (stopped) {
+        await simulator.stop();
+        throw new Error(`the stack stopped while a ${deployment} replica was starting`);
+      }
       list.push(simulator);
       stoppers.push(() => simulator.stop());
       return simulator;

@@ -88,7 +88,25 @@ export function srmSummary(analysis: AnalysisReport): string {
   const verdict = srm.alarm
     ? `sample-ratio mismatch: p below ${srm.threshold}, effects cannot be trusted`
     : `no sample-ratio mismatch (alarm below p ${srm.threshold})`;
-  return `Split: ${arms}; χ² ${srm.chi2.toFixed(2)}, p ${pValue(srm.pValue)}: ${verdict}`;
+  const reported = reportedSummary(analysis);
+  return `Split: ${arms}; χ² ${srm.chi2.toFixed(2)}, p ${pValue(srm.pValue)}: ${verdict}${reported === undefined ? "" : `. ${reported}`}`;
+}
+
+/**
+ * Units of each arm that reported each primary outcome, when some did not: the split of the
+ * analysed sample, which a balanced assignment does not guarantee (lost reports are a
+ * sample-ratio mismatch of the metric; the verdict's reasons carry its test).
+ */
+export function reportedSummary(analysis: AnalysisReport): string | undefined {
+  const [unitsC = 0, unitsT = 0] = analysis.srm.observed;
+  const parts = analysis.metrics
+    .filter((m) => m.role === "primary" && (m.control.n < unitsC || m.treatment.n < unitsT))
+    .map((m) => {
+      const share = (n: number, units: number) =>
+        `${units === 0 ? "–" : `${((100 * n) / units).toFixed(0)} %`} (${count(n)} of ${count(units)})`;
+      return `${m.name} reported by ${analysis.control} ${share(m.control.n, unitsC)}, ${analysis.treatment} ${share(m.treatment.n, unitsT)}`;
+    });
+  return parts.length === 0 ? undefined : `Outcomes: ${parts.join("; ")}`;
 }
 
 /** Where the design stands: share of the planned information, and the sequential look if any. */

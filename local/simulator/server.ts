@@ -86,11 +86,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const engine = createEngine({ ...options, now: options.now ?? (() => performance.now()) });
   const { registry } = engine.metrics;
 
+  // A client that goes away mid-body rejects the body read: drop that response, never the process
+  // (the simulators share the demo's process with the router).
+  const answer = (req: IncomingMessage, res: ServerResponse, chat: boolean) =>
+    void generate(engine, model, req, res, chat).catch(() => res.destroy());
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const route = `${req.method} ${path}`;
-    if (route === "POST /v1/chat/completions") return void generate(engine, model, req, res, true);
-    if (route === "POST /v1/completions") return void generate(engine, model, req, res, false);
+    if (route === "POST /v1/chat/completions") return answer(req, res, true);
+    if (route === "POST /v1/completions") return answer(req, res, false);
     if (route === "GET /health") {
       res.writeHead(200, { "content-length": 0 });
       res.end();
@@ -99,10 +103,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     if (route === "GET /v1/models")
       return sendJson(res, 200, modelsBody(model, Math.floor(Date.now() / 1000)));
     if (route === "GET /metrics") {
-      void registry.metrics().then((text) => {
-        res.writeHead(200, { "content-type": registry.contentType });
-        res.end(text);
-      });
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": registry.contentType });
+          res.end(text);
+        },
+        () => res.destroy(),
+      );
       return;
     }
     // FastAPI's answers, which vLLM's server gives for these.

@@ -33,14 +33,19 @@ function entry(key: string): CacheEntry {
 }
 
 describe("requestKey", () => {
-  it("is the same for equal bodies whatever their key order, and ignores the host", () => {
+  it("is the same for equal bodies whatever their key order", () => {
     const reordered = { temperature: 0, messages: body.messages, model: "m" };
     expect(requestKey("http://a:1/v1/chat/completions", body)).toBe(
-      requestKey("http://b:2/v1/chat/completions", reordered),
+      requestKey("http://a:1/v1/chat/completions", reordered),
     );
   });
 
   it.each([
+    [
+      "another server: two deployments of one model must not share answers",
+      "http://b:2/v1/chat/completions",
+      body,
+    ],
     ["another path", "http://a/v1/completions", body],
     ["another body", "http://a/v1/chat/completions", { ...body, temperature: 0.7 }],
   ])("differs for %s", (_name, url, other) => {

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { AnalysisReport } from "../../../analysis/analyze.ts";
 import {
   designSummary,
+  reportedSummary,
   srmSummary,
   statusTone,
   type Tone,
@@ -82,5 +83,31 @@ describe("srmSummary and designSummary", () => {
     ],
   ])("describes %s", (_name, progress, text) => {
     expect(designSummary({ ...analysis, progress })).toBe(text);
+  });
+});
+
+describe("reportedSummary", () => {
+  it("is absent when every unit reported its primary outcomes", () => {
+    expect(reportedSummary(analysis)).toBeUndefined();
+  });
+
+  it("shows the share of each arm that reported, when reports were lost", () => {
+    const [unitsC = 0, unitsT = 0] = analysis.srm.observed;
+    const lossy = {
+      ...analysis,
+      metrics: analysis.metrics.map((m) =>
+        m.role === "primary"
+          ? {
+              ...m,
+              control: { ...m.control, n: unitsC },
+              treatment: { ...m.treatment, n: Math.round(unitsT * 0.65) },
+            }
+          : m,
+      ),
+    };
+    const text = reportedSummary(lossy);
+    expect(text).toContain(`resolution_rate reported by control 100 % (${unitsC} of ${unitsC})`);
+    expect(text).toContain(`treatment 65 % (${Math.round(unitsT * 0.65)} of ${unitsT})`);
+    expect(srmSummary(lossy)).toContain("Outcomes: resolution_rate reported by");
   });
 });
