@@ -1,17 +1,23 @@
 /**
  * The gate's decision from the evaluations of one arena run, by the spec's `gate` policy:
  *
+ * - **enough cases**: at least `gate.minCases` golden cases.
  * - **win rate**: per case, the pairwise verdict scores 1 (treatment), 0 (control) or ½ (tie, which
- *   includes position-inconsistent pairs); the lower end of its (1 − α) interval must exceed
- *   `gate.minWinRateLowerBound`. A sign test on the decided cases is reported beside it.
+ *   includes position-inconsistent pairs); the one-sided (1 − α) Wilson lower bound of
+ *   (wins + ties/2) / n must exceed `gate.minWinRateLowerBound`. Wilson, not the t interval of the
+ *   scores: near 0 and 1 the t interval is too narrow (it collapses to a point when every case is
+ *   won), and a simulation at a true win rate of ½ passed it about 4 % of the time instead of 2.5 %.
+ *   Counting a tie as half a success overstates the variance, so the bound errs on the safe side.
+ *   A sign test on the decided cases is reported beside it.
  * - **no axis regression**: for every rubric axis, the treatment − control mean score on the same
  *   cases is a non-inferiority test, as `llm-ab analyze` judges guardrails: the lower end of the
  *   (1 − 2α) interval (one-sided α) must stay above −`gate.maxAxisRegression`. Too few cases to rule
  *   a regression out is a failure that says so, never a pass.
  * - **critical cases**: no Level-1 check of the treatment may fail on a case tagged `critical`.
  * - **judge agreement**: Cohen's κ between the pairwise judge's verdicts and the human audit labels
- *   must reach `gate.minJudgeAgreement`; without audit labels the judge's agreement is unknown and
- *   the check fails.
+ *   must reach `gate.minJudgeAgreement`, on at least `gate.minAuditLabels` audited cases; with
+ *   fewer labels, or when judge and people used one single category (κ undefined), the judge's
+ *   agreement is unknown and the check fails.
  *
  * Reported, not gated: the position-inconsistency rate (how often the judge's verdict flipped with
  * the order), verbosity bias (Spearman's ρ between the per-case score and the answer-length
@@ -20,6 +26,7 @@
 import type { Gate } from "../spec/schema.ts";
 import { type Agreement, cohenKappa } from "../stats/agreement.ts";
 import { type PairedDiff, pairedDifference } from "../stats/paired.ts";
+import { wilsonInterval } from "../stats/proportions.ts";
 import { type RankCorrelation, spearman } from "../stats/rank-correlation.ts";
 import { type PairOutcome, type SignTest, signTest, type WinRate, winRate } from "../stats/win-rate.ts";
 import type { GateCheck } from "./gate-file.ts";
@@ -62,6 +69,8 @@ export interface AxisResult {
 export interface GateResults {
   readonly cases: number;
   readonly winRate: WinRate;
+  /** One-sided (1 − α) Wilson lower bound of the win rate (ties ½): what the gate checks. */
+  readonly winRateLowerBound: number;
   readonly signTest: SignTest;
   readonly axes: readonly AxisResult[];
   readonly positionInconsistency: {
@@ -105,7 +114,22 @@ function axisResults(input: GateInput): AxisResult[] {
     const treatment = paired.map((s) => s.treatment?.scores[axis] ?? Number.NaN);
     const control = paired.map((s) => s.control?.scores[axis] ?? Number.NaN);
     // One-sided alpha: the two-sided interval at 2α, as analyze judges guardrails.
-    const difference = pairedDifference(treatment, control, 2 * input.alpha);
+    let difference: PairedDiff;
+    try {
+      difference = pairedDifference(treatment, control, 2 * input.alpha);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      // Fewer than two scored pairs: no interval, so no regression can be ruled out.
+      const nan = Number.NaN;
+      difference = {
+        n: treatment.length,
+        meanDiff: mean(treatment.map((t, i) => t - (control[i] ?? nan))) ?? nan,
+        se: nan,
+        df: nan,
+        ci: [nan, nan],
+        pValue: nan,
+      };
+    }
     return {
       axis,
       control: mean(control) ?? Number.NaN,
@@ -142,6 +166,8 @@ export function decideGate(input: GateInput): GateDecision {
   const { gate, alpha } = input;
   const outcomes = new Map(input.pairwise.map((p) => [p.caseId, outcomeOf(p.verdict)]));
   const rate = winRate([...outcomes.values()], alpha);
+  // One-sided α, as the axes: the two-sided interval at 2α.
+  const winBound = wilsonInterval(rate.wins + rate.ties / 2, rate.n, 2 * alpha)[0];
   const sign = signTest(rate.wins, rate.losses);
   const axes = axisResults(input);
   const critical = new Set(input.cases.filter((c) => c.tags.includes("critical")).map((c) => c.id));
@@ -158,8 +184,11 @@ export function decideGate(input: GateInput): GateDecision {
   const inconsistent = input.pairwise.filter((p) => !p.consistent).length;
   const verdictOf = new Map(input.pairwise.map((p) => [p.caseId, p.verdict]));
   const audited = (input.audit ?? []).filter((label) => verdictOf.has(label.caseId));
+  // κ is undefined when judge and people used a single category (chance agreement is 1).
+  const oneCategory =
+    new Set([...audited.map((l) => l.preferred), ...audited.map((l) => verdictOf.get(l.caseId))]).size < 2;
   const agreement =
-    input.audit === undefined || audited.length === 0
+    input.audit === undefined || audited.length < gate.minAuditLabels || oneCategory
       ? undefined
       : cohenKappa(
           audited.map((label) => verdictOf.get(label.caseId) ?? "tie"),
@@ -170,6 +199,7 @@ export function decideGate(input: GateInput): GateDecision {
   const results: GateResults = {
     cases: input.cases.length,
     winRate: rate,
+    winRateLowerBound: winBound,
     signTest: sign,
     axes,
     positionInconsistency: {
@@ -186,15 +216,24 @@ export function decideGate(input: GateInput): GateDecision {
     ...(agreement === undefined ? {} : { agreement }),
   };
 
-  const level = `${Math.round((1 - alpha) * 100)} %`;
   const checks: GateCheck[] = [
     {
+      name: "enough cases",
+      passed: input.cases.length >= gate.minCases,
+      value: `${input.cases.length}`,
+      threshold: `≥ ${gate.minCases}`,
+      detail:
+        input.cases.length >= gate.minCases
+          ? `${input.cases.length} golden cases`
+          : `${input.cases.length} golden cases: too few for the intervals to mean much; add cases (gate.minCases is ${gate.minCases})`,
+    },
+    {
       name: "win rate",
-      // Strictly above: all ties give the point interval [0.5, 0.5], which is no evidence of a better treatment.
-      passed: rate.n > 0 && rate.ci[0] > gate.minWinRateLowerBound,
-      value: `lower bound ${fixed(rate.ci[0])}`,
+      // Strictly above: a bound at the threshold is no evidence the treatment is better.
+      passed: rate.n > 0 && winBound > gate.minWinRateLowerBound,
+      value: `lower bound ${fixed(winBound)}`,
       threshold: `> ${gate.minWinRateLowerBound}`,
-      detail: `treatment wins ${rate.wins}, loses ${rate.losses}, ties ${rate.ties} of ${rate.n} cases: win rate ${fixed(rate.rate)} [${fixed(rate.ci[0])}, ${fixed(rate.ci[1])}] (${level}, ties as ½); sign test p ${sign.pValue.toPrecision(3)}`,
+      detail: `treatment wins ${rate.wins}, loses ${rate.losses}, ties ${rate.ties} of ${rate.n} cases: win rate ${fixed(rate.rate)} (ties as ½), one-sided ${Math.round((1 - alpha) * 100)} % Wilson lower bound ${fixed(winBound)}; sign test p ${sign.pValue.toPrecision(3)}`,
     },
     ...axes.map((a) => ({
       name: `no ${a.axis} regression`,
@@ -222,7 +261,9 @@ export function decideGate(input: GateInput): GateDecision {
           detail:
             input.audit === undefined
               ? "no audit labels: the judge's agreement with people is unknown; give the arena config an `audit` file"
-              : "no audit label names a judged case",
+              : audited.length < gate.minAuditLabels
+                ? `${audited.length} audit labels name judged cases, fewer than gate.minAuditLabels (${gate.minAuditLabels}): agreement unknown`
+                : "judge and people used one single category on the audited cases: κ is undefined, agreement unknown",
         }
       : {
           name: "judge agrees with people",

@@ -9,7 +9,7 @@
  * and arm, never dropped: a gate computed on the cases that happened to succeed would be biased.
  */
 
-import { routePaths, shapeRequest } from "../router/shaping.ts";
+import { PROMPT_SEPARATOR, routePaths, shapeRequest } from "../router/shaping.ts";
 import type { ExperimentSpec, Variant } from "../spec/schema.ts";
 import { type CallContext, cachedPostJson, type ResultsCache } from "./cache.ts";
 import { endpointUrl, type Limiter, limit, type PostOptions } from "./client.ts";
@@ -130,13 +130,16 @@ export function requestBody(
   };
   const { body } = shapeRequest("chat", base, variant);
   if (testCase.context !== undefined) {
-    const messages = [...(body.messages as unknown[])];
-    const system = messages.findIndex(
-      (message) =>
-        (message as { role?: unknown }).role === "system" ||
-        (message as { role?: unknown }).role === "developer",
-    );
-    messages.splice(system + 1, 0, { role: "system", content: testCase.context });
+    // The context joins the first system message, as shaping joins prompts: many chat templates
+    // (Mistral, Gemma) accept one system message only, and production sends one.
+    const messages = [...(body.messages as { role?: unknown; content?: unknown }[])];
+    const system = messages.findIndex((message) => message.role === "system" || message.role === "developer");
+    const first = messages[system];
+    if (first !== undefined && typeof first.content === "string") {
+      messages[system] = { ...first, content: `${first.content}${PROMPT_SEPARATOR}${testCase.context}` };
+    } else {
+      messages.splice(system + 1, 0, { role: "system", content: testCase.context });
+    }
     body.messages = messages;
   }
   return body;

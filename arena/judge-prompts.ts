@@ -52,9 +52,21 @@ export const PAIRWISE_USER = `{{criteria}}{{case}}
 
 Which answer is better for this customer: A, B, or tie? Reply with the JSON object only.`;
 
+/**
+ * How judged material is written into the prompts: `&`, `<` and `>` escaped, so an answer (or a
+ * user's message, in online judging) that contains `</answer_b>` and an "evaluator note" cannot
+ * close its block and speak to the judge as the prompt. Part of the prompt version.
+ */
+const MATERIAL_ENCODING = "material-escaped-v1";
+
+/** Judged text as it goes inside a tag (see {@link MATERIAL_ENCODING}). */
+export function material(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
 /** Short hash (12 hex digits) of every template's text: the `promptVersion` of JudgeConfig. */
 export const promptVersion: string = createHash("sha256")
-  .update([RUBRIC_SYSTEM, RUBRIC_USER, PAIRWISE_SYSTEM, PAIRWISE_USER].join("\u0000"))
+  .update([RUBRIC_SYSTEM, RUBRIC_USER, PAIRWISE_SYSTEM, PAIRWISE_USER, MATERIAL_ENCODING].join("\u0000"))
   .digest("hex")
   .slice(0, 12);
 
@@ -65,12 +77,14 @@ function fill(template: string, slots: Readonly<Record<string, string>>): string
 
 /** The case as the judge sees it: conversation, context and reference, each in its tag. */
 export function renderCase(testCase: GoldenCase): string {
-  const turns = testCase.messages.map((message) => `[${message.role}]\n${message.content}`).join("\n\n");
+  const turns = testCase.messages
+    .map((message) => `[${message.role}]\n${material(message.content)}`)
+    .join("\n\n");
   const parts = [`<conversation>\n${turns}\n</conversation>`];
-  if (testCase.context !== undefined) parts.push(`<context>\n${testCase.context}\n</context>`);
+  if (testCase.context !== undefined) parts.push(`<context>\n${material(testCase.context)}\n</context>`);
   if (testCase.reference !== undefined) {
     parts.push(
-      `<reference>\n${testCase.reference}\n</reference>\n(A good answer written by the team, for comparison.)`,
+      `<reference>\n${material(testCase.reference)}\n</reference>\n(A good answer written by the team, for comparison.)`,
     );
   }
   return parts.join("\n\n");
@@ -105,7 +119,7 @@ export function rubricMessages(testCase: GoldenCase, answer: string, rubric: Rub
         instructions: rubric.instructions === undefined ? "" : `${rubric.instructions}\n`,
         axes: renderAxes(rubric),
         case: renderCase(testCase),
-        answer,
+        answer: material(answer),
       }),
     },
   ];
@@ -128,7 +142,12 @@ export function pairwiseMessages(
     { role: "system", content: PAIRWISE_SYSTEM },
     {
       role: "user",
-      content: fill(PAIRWISE_USER, { criteria: criteriaText, case: renderCase(testCase), answerA, answerB }),
+      content: fill(PAIRWISE_USER, {
+        criteria: criteriaText,
+        case: renderCase(testCase),
+        answerA: material(answerA),
+        answerB: material(answerB),
+      }),
     },
   ];
 }

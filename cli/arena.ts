@@ -6,6 +6,7 @@
  * refuses), 1 the inputs or the calls were wrong (the message names the file, line or case).
  */
 import type { Command } from "commander";
+import { HttpCallError } from "../arena/client.ts";
 import { DatasetError } from "../arena/dataset.ts";
 import { exposureBlock, readGateFile } from "../arena/gate-file.ts";
 import { JudgeOutputError } from "../arena/judges.ts";
@@ -35,6 +36,11 @@ function inputError(error: unknown): CliError | undefined {
     error instanceof ArenaRunError
   ) {
     return new CliError(error.message);
+  }
+  // A failed call after its retries (names the URL and status), and plain Errors from the checks
+  // made before any call (an unknown variant, a deployment without endpoint): messages for people.
+  if (error instanceof HttpCallError || (error instanceof Error && error.name === "Error")) {
+    return new CliError(`llm-ab arena: ${error.message}`);
   }
   if (error instanceof JudgeOutputError) {
     return new CliError(

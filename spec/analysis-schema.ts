@@ -77,6 +77,16 @@ export const gateSchema = z
       .min(0)
       .default(0.25)
       .describe("Largest allowed drop of any rubric axis's mean score, in rubric points. Default 0.25."),
+    minCases: intAtLeast(1)
+      .default(30)
+      .describe(
+        "Golden cases the gate needs before it can pass: intervals on a handful of cases say little. Default 30.",
+      ),
+    minAuditLabels: intAtLeast(1)
+      .default(20)
+      .describe(
+        "Human audit labels on judged cases needed to measure the judge's agreement; fewer and agreement is unknown (the gate fails). Default 20.",
+      ),
     minJudgeAgreement: between(-1, 1)
       .default(0.6)
       .describe("Judge–human agreement (Cohen's kappa) on the audit set must reach this. Default 0.6."),

@@ -14,9 +14,10 @@
  * query is a fair coin flip: the share won by B is tested with the exact sign test and given a
  * Wilson interval.
  */
+
 import uniform from "@stdlib/random-base-uniform";
-import { normQuantile } from "./distributions.ts";
 import type { Interval } from "./effect.ts";
+import { wilsonInterval } from "./proportions.ts";
 import { signTest } from "./win-rate.ts";
 
 /** Which ranker placed a result in the interleaved list. */
@@ -265,20 +266,4 @@ export function analyzeInterleaving(credits: readonly QueryCredit[], alpha: numb
     signTestP: signTest(winsB, winsA).pValue,
     preferenceBWithTies: withClicks > 0 ? (winsB + ties / 2) / withClicks : Number.NaN,
   };
-}
-
-/**
- * Two-sided Wilson score interval for `successes` out of `n`: the p whose score test does not
- * reject, (p̂ + z²/2n ± z·sqrt(p̂q̂/n + z²/4n²)) / (1 + z²/n). At n = 0 this is its limit, [0, 1].
- */
-function wilsonInterval(successes: number, n: number, alpha: number): Interval {
-  if (n === 0) return [0, 1];
-  const z = normQuantile(1 - alpha / 2);
-  const z2 = z * z;
-  const p = successes / n;
-  const denom = 1 + z2 / n;
-  const centre = (p + z2 / (2 * n)) / denom;
-  const half = (z / denom) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  // Clamp rounding at the ends: at p̂ = 0 the lower end is 0 exactly in exact arithmetic.
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }

@@ -7,7 +7,14 @@
  * have different variances. The relative-lift interval is the plain-ratio delta method of
  * `relativeLiftInterval` with the unpooled arm variances p(1 − p)/n.
  */
-import { assembleEstimate, type EffectEstimate, resolveTestOptions, type TestOptions } from "./effect.ts";
+import { normQuantile } from "./distributions.ts";
+import {
+  assembleEstimate,
+  type EffectEstimate,
+  type Interval,
+  resolveTestOptions,
+  type TestOptions,
+} from "./effect.ts";
 
 /** Count of successes out of `n` units in one arm. */
 export interface ProportionSummary {
@@ -58,4 +65,20 @@ export function twoProportionZTest(
     { alpha, alternative },
     z,
   );
+}
+
+/**
+ * Two-sided Wilson score interval for `successes` out of `n`: the p whose score test does not
+ * reject, (p̂ + z²/2n ± z·sqrt(p̂q̂/n + z²/4n²)) / (1 + z²/n). At n = 0 this is its limit, [0, 1].
+ */
+export function wilsonInterval(successes: number, n: number, alpha: number): Interval {
+  if (n === 0) return [0, 1];
+  const z = normQuantile(1 - alpha / 2);
+  const z2 = z * z;
+  const p = successes / n;
+  const denom = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / denom;
+  const half = (z / denom) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  // Clamp rounding at the ends: at p̂ = 0 the lower end is 0 exactly in exact arithmetic.
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }

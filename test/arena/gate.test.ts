@@ -12,7 +12,14 @@ const judge: JudgeConfig = {
   seed: 7,
   promptVersion: "v",
 };
-const gate = { required: true, minWinRateLowerBound: 0.5, maxAxisRegression: 0.25, minJudgeAgreement: 0.6 };
+const gate = {
+  required: true,
+  minWinRateLowerBound: 0.5,
+  maxAxisRegression: 0.25,
+  minCases: 20,
+  minAuditLabels: 10,
+  minJudgeAgreement: 0.6,
+};
 
 function cases(n: number, critical: number[] = []): GoldenCase[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -32,7 +39,7 @@ function score(caseId: string, arm: Arm, clarity: number): RubricScore {
   return { caseId, arm, scores: { clarity }, judge };
 }
 
-/** A run where the treatment wins every case, clarity equal, and people agree with the judge. */
+/** A run where the treatment wins all cases but 3 ties, clarity equal, and people agree with the judge. */
 function input(n: number, overrides: Partial<GateInput> = {}): GateInput {
   const all = cases(n);
   return {
@@ -44,16 +51,20 @@ function input(n: number, overrides: Partial<GateInput> = {}): GateInput {
     level1: [],
     similarity: [],
     rubricScores: all.flatMap((c) => [score(c.id, "control", 4), score(c.id, "treatment", 4)]),
-    pairwise: all.map((c) => pair(c.id, "treatment")),
-    audit: all.map((c) => ({ caseId: c.id, preferred: "treatment" as const })),
+    pairwise: all.map((c, i) => pair(c.id, i < 3 ? "tie" : "treatment")),
+    audit: all.map((c, i) => ({
+      caseId: c.id,
+      preferred: i < 3 ? ("tie" as const) : ("treatment" as const),
+    })),
     ...overrides,
   };
 }
 
 describe("decideGate", () => {
-  it("passes a treatment that wins every case without regressing, people agreeing", () => {
+  it("passes a treatment that wins nearly every case without regressing, people agreeing", () => {
     const decision = decideGate(input(20));
     expect(decision.checks.map((c) => [c.name, c.passed])).toEqual([
+      ["enough cases", true],
       ["win rate", true],
       ["no clarity regression", true],
       ["critical cases pass Level 1", true],
@@ -143,5 +154,53 @@ describe("exposureBlock", () => {
     const block = exposureBlock(spec, gateFile);
     if (says === undefined) expect(block).toBeUndefined();
     else expect(block).toContain(says);
+  });
+});
+
+describe("decideGate on thin evidence", () => {
+  it("fails with too few cases, even when every one is won", () => {
+    const decision = decideGate(input(5, { gate: { ...gate, minCases: 20 } }));
+    expect(decision.checks.find((c) => c.name === "enough cases")).toMatchObject({
+      passed: false,
+      value: "5",
+    });
+    expect(decision.passed).toBe(false);
+  });
+
+  it("never gives a point interval: all 20 cases won still leaves a Wilson bound below 1", () => {
+    const all = cases(20);
+    const decision = decideGate(input(20, { pairwise: all.map((c) => pair(c.id, "treatment")) }));
+    expect(decision.results.winRateLowerBound).toBeLessThan(1);
+    expect(decision.results.winRateLowerBound).toBeGreaterThan(0.5);
+  });
+
+  it("calls agreement unknown below gate.minAuditLabels, or when judge and people used one category", () => {
+    const few = decideGate(input(20, { audit: input(20).audit?.slice(0, 5) }));
+    expect(few.checks.find((c) => c.name === "judge agrees with people")?.detail).toContain(
+      "fewer than gate.minAuditLabels",
+    );
+    const all = cases(20);
+    const single = decideGate(
+      input(20, {
+        pairwise: all.map((c) => pair(c.id, "treatment")),
+        audit: all.map((c) => ({ caseId: c.id, preferred: "treatment" as const })),
+      }),
+    );
+    const check = single.checks.find((c) => c.name === "judge agrees with people");
+    expect(check).toMatchObject({ passed: false, value: "unknown" });
+    expect(check?.detail).toContain("κ is undefined");
+  });
+
+  it("fails, not crashes, when fewer than two cases were scored", () => {
+    const one = cases(1);
+    const decision = decideGate(
+      input(1, {
+        cases: one,
+        gate: { ...gate, minCases: 1 },
+        rubricScores: [score("c0", "control", 4), score("c0", "treatment", 4)],
+        pairwise: [pair("c0", "treatment")],
+      }),
+    );
+    expect(decision.checks.find((c) => c.name === "no clarity regression")?.passed).toBe(false);
   });
 });

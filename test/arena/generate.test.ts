@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ResultsCache } from "../../arena/cache.ts";
 import { type GenerateOptions, type GenerateProgress, generate } from "../../arena/generate.ts";
 import type { GoldenCase } from "../../arena/types.ts";
+import { PROMPT_SEPARATOR } from "../../router/shaping.ts";
 import { parseSpec } from "../../spec/load.ts";
 import {
   type ArenaScript,
@@ -88,15 +89,15 @@ function sent(caseUser: string, systemStart: string) {
 }
 
 describe("generate", () => {
-  it("sends the variant's system prompt first, the context next, then the conversation, greedy and seeded", async () => {
+  it("sends one system message, the variant's prompt then the context, then the conversation, greedy and seeded", async () => {
     await serve();
     await generate(options());
     const body = sent("My package has not arrived after 8 days.", CONTROL_PROMPT);
     expect(body).toEqual({
       model: MODEL,
       messages: [
-        { role: "system", content: CONTROL_PROMPT },
-        { role: "system", content: cases[0]?.context },
+        // One system message: many chat templates accept no second one, and production sends one.
+        { role: "system", content: `${CONTROL_PROMPT}${PROMPT_SEPARATOR}${cases[0]?.context}` },
         { role: "user", content: "My package has not arrived after 8 days." },
       ],
       temperature: 0,
@@ -105,7 +106,6 @@ describe("generate", () => {
     });
     const treatment = sent("My package has not arrived after 8 days.", "Be helpful, cite");
     expect((treatment.messages as { role: string }[]).map((message) => message.role)).toEqual([
-      "system",
       "system",
       "user",
     ]);
@@ -121,13 +121,12 @@ describe("generate", () => {
     ]);
   });
 
-  it("replaces a case's own system message with the variant's and puts the context after it", async () => {
+  it("replaces a case's own system message with the variant's and joins the context to it", async () => {
     await serve();
     await generate(options());
     const body = sent("Can I change my address?", CONTROL_PROMPT);
     expect(body.messages).toEqual([
-      { role: "system", content: CONTROL_PROMPT },
-      { role: "system", content: "Order #60001 is pending." },
+      { role: "system", content: `${CONTROL_PROMPT}${PROMPT_SEPARATOR}Order #60001 is pending.` },
       { role: "user", content: "Can I change my address?" },
     ]);
   });

@@ -206,7 +206,7 @@ describe("llm-ab arena run", () => {
       stringify({ config: { "llm-ab:spec": "spec.yaml", "llm-ab:gateFile": "out/gate.json" } }),
     );
     await expect(renderStackObjects("t", dir)).rejects.toThrow(
-      /gateFile: out\/gate\.json: the offline gate failed for this spec: win rate \(lower bound 0\.500, needs > 0\.5\)/,
+      /gateFile: out\/gate\.json: the offline gate failed for this spec: win rate \(lower bound 0\.356, needs > 0\.5\)/,
     );
   });
 

@@ -81,7 +81,14 @@ describe("defaults", () => {
         maxStoredUnits: 1_000_000,
         answerSamplePercent: 0,
       },
-      gate: { required: false, minWinRateLowerBound: 0.5, maxAxisRegression: 0.25, minJudgeAgreement: 0.6 },
+      gate: {
+        required: false,
+        minWinRateLowerBound: 0.5,
+        maxAxisRegression: 0.25,
+        minCases: 30,
+        minAuditLabels: 20,
+        minJudgeAgreement: 0.6,
+      },
     });
   });
 
