@@ -84,6 +84,8 @@ export interface GateResults {
     Record<Arm, { readonly failed: number; readonly criticalFailed: readonly string[] }>
   >;
   readonly similarity: Readonly<Record<Arm, number | null>>;
+  /** Answers cut at max_tokens (finish_reason "length") per arm: a cut answer loses for its length. */
+  readonly truncated: Readonly<Record<Arm, number>>;
   /** Absent without audit labels. */
   readonly agreement?: Agreement;
 }
@@ -213,6 +215,10 @@ export function decideGate(input: GateInput): GateDecision {
     })(),
     level1: { control: level1("control"), treatment: level1("treatment") },
     similarity: { control: similarity("control"), treatment: similarity("treatment") },
+    truncated: {
+      control: input.generations.filter((g) => g.arm === "control" && g.finishReason === "length").length,
+      treatment: input.generations.filter((g) => g.arm === "treatment" && g.finishReason === "length").length,
+    },
     ...(agreement === undefined ? {} : { agreement }),
   };
 

@@ -14,6 +14,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { SpecError } from "../spec/errors.ts";
 import { loadSpecFile, specHash } from "../spec/load.ts";
 import type { ExperimentSpec } from "../spec/schema.ts";
 import { loadAudit } from "./audit.ts";
@@ -109,6 +110,17 @@ async function tracked<T>(
 export async function runArena(options: ArenaRunOptions): Promise<ArenaRun> {
   const config = await loadArenaConfig(options.configPath);
   const spec = await loadSpecFile(config.spec);
+  const unknown = Object.keys(config.endpoints).filter((name) => !(name in spec.deployments));
+  if (unknown.length > 0) {
+    // A mistyped key would silently fall back to the spec's endpoint: another server than meant.
+    throw new SpecError(
+      unknown.map((name) => ({
+        path: `endpoints.${name}`,
+        message: `the spec has no deployment "${name}" (it has: ${Object.keys(spec.deployments).join(", ")})`,
+      })),
+      config.path,
+    );
+  }
   const { cases, hash: datasetHash } = await loadDataset(config.dataset);
   const rubric = await loadRubric(config.rubric);
   const audit =

@@ -45,6 +45,11 @@ export function renderArenaSummary(run: ArenaRun, options: { color?: boolean } =
       `Similarity to the references (cosine): control ${sim(r.similarity.control)}, treatment ${sim(r.similarity.treatment)}.`,
     );
   }
+  if (r.truncated.control + r.truncated.treatment > 0) {
+    lines.push(
+      `Truncated at max_tokens (${run.config.maxTokens}): control ${r.truncated.control}, treatment ${r.truncated.treatment} answers — a cut answer loses for its length; raise maxTokens.`,
+    );
+  }
   lines.push(
     `Level 1: control failed ${r.level1.control.failed} checks, treatment ${r.level1.treatment.failed}.`,
     `Calls: ${run.calls.made} made, ${run.calls.cached} from the cache (${run.config.cache}).`,

@@ -204,3 +204,30 @@ describe("decideGate on thin evidence", () => {
     expect(decision.checks.find((c) => c.name === "no clarity regression")?.passed).toBe(false);
   });
 });
+
+describe("truncated answers", () => {
+  it("are counted per arm from finish_reason length", () => {
+    const generation = (caseId: string, arm: Arm, finishReason: string | null) => ({
+      caseId,
+      variant: arm,
+      arm,
+      deployment: "d",
+      endpoint: "http://e",
+      model: "m",
+      params: {},
+      seed: 7,
+      requestHash: "h",
+      text: "answer",
+      finishReason,
+      latencyMs: 1,
+      attempts: 1,
+      at: "t",
+    });
+    const generations = [
+      generation("c0", "control", "stop"),
+      generation("c0", "treatment", "length"),
+      generation("c1", "treatment", "length"),
+    ];
+    expect(decideGate(input(20, { generations })).results.truncated).toEqual({ control: 0, treatment: 2 });
+  });
+});

@@ -220,6 +220,17 @@ describe("llm-ab arena run", () => {
     expect((failure as Error).message).toContain("I think A is better.");
   });
 
+  it("refuses an endpoints key that names no deployment of the spec, before any call", async () => {
+    server = await startArenaServer({ answer: candidate, judge: contentJudge });
+    const dir = await project("typo", server.url);
+    const config = parse(await readFile(join(dir, "arena.yaml"), "utf8")) as Record<string, unknown>;
+    await writeFile(join(dir, "arena.yaml"), stringify({ ...config, endpoints: { chat8b: server.url } }));
+    await expect(runArena({ configPath: join(dir, "arena.yaml"), outDir: join(dir, "out") })).rejects.toThrow(
+      'endpoints.chat8b: the spec has no deployment "chat8b" (it has: chat-8b)',
+    );
+    expect(server.calls()).toHaveLength(0);
+  });
+
   it("exits 0 when the gate passes and 3 when it fails, printing the checks", async () => {
     server = await startArenaServer({ answer: candidate, judge: contentJudge });
     const good = await project("cli-good", server.url);
