@@ -19,6 +19,7 @@ import { type AnalysisReport, runAnalysis } from "../analysis/analyze.ts";
 import { controlVariant, treatmentVariants } from "../analysis/variants.ts";
 import { alertmanagerTimings, durationMs, timing } from "../monitoring/config.ts";
 import type { StateRecord } from "../router/store/types.ts";
+import { SpecError } from "../spec/errors.ts";
 import { durationSeconds } from "../spec/primitives.ts";
 import type { ExperimentSpec } from "../spec/schema.ts";
 import { GuardrailEvents, runLogger } from "./guardrail-events.ts";
@@ -28,6 +29,7 @@ import { readCharts } from "./run-charts.ts";
 import type { DemoResult, ScenarioMarker } from "./run-result.ts";
 import { type LoadedScenario, loadScenario } from "./scenario.ts";
 import { type DeploymentChange, secondsInto } from "./scenario-schema.ts";
+import type { SimulatorEffects } from "./simulator/engine.ts";
 import { type LocalStack, startStack } from "./stack.ts";
 import { releaseDir, tempDir } from "./supervisor/server-process.ts";
 import { runTraffic } from "./traffic/generator.ts";
@@ -90,18 +92,30 @@ function describeChange(deployment: string, change: DeploymentChange): string {
   return `${deployment}: ${parts.join(", ")}`;
 }
 
-/** Applies one change to the running stack. */
-async function applyChange(stack: LocalStack, deployment: string, change: DeploymentChange): Promise<void> {
+/** Applies one change to the running stack; `effectsByDeployment` keeps the effects in force. */
+async function applyChange(
+  stack: LocalStack,
+  deployment: string,
+  change: DeploymentChange,
+  effectsByDeployment: Map<string, SimulatorEffects>,
+): Promise<void> {
   const effects = {
     ...(change.ttftFactor === undefined ? {} : { ttftFactor: change.ttftFactor }),
     ...(change.itlFactor === undefined ? {} : { itlFactor: change.itlFactor }),
     ...(change.errorRate === undefined ? {} : { errorRate: change.errorRate }),
   };
   if (Object.keys(effects).length > 0) {
+    // Remembered per deployment: replicas a later scale-up adds start with them too.
+    effectsByDeployment.set(deployment, { ...effectsByDeployment.get(deployment), ...effects });
     for (const replica of stack.replicas(deployment)) replica.setEffects(effects);
   }
-  if (change.addReplicas !== undefined)
+  if (change.addReplicas !== undefined) {
+    const before = stack.replicas(deployment).length;
     await stack.addReplicas(deployment, change.addReplicas, change.coldStart);
+    const current = effectsByDeployment.get(deployment);
+    if (current !== undefined)
+      for (const replica of stack.replicas(deployment).slice(before)) replica.setEffects(current);
+  }
 }
 
 function ttftLimit(spec: ExperimentSpec): DemoResult["ttftLimit"] {
@@ -140,6 +154,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const seconds = options.durationSeconds ?? durationSeconds(scenario.duration);
   const control = controlVariant(spec);
   const treatment = treatmentVariants(spec)[0] ?? "treatment";
+  for (const [deployment, behaviour] of Object.entries(scenario.deployments)) {
+    for (const change of behaviour.changes) {
+      if (secondsInto(change.at, seconds) >= seconds) {
+        throw new SpecError(
+          [
+            {
+              path: `deployments.${deployment}.changes`,
+              message: `the change at ${change.at} falls at or after the end of a ${seconds} s run: lengthen --duration or use a share such as "40%"`,
+            },
+          ],
+          options.scenarioPath,
+        );
+      }
+    }
+  }
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
   const runDir = tempDir("llm-ab-demo-", options.tempParent ?? tmpdir());
@@ -166,11 +195,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const startMs = Date.now();
     events.setStart(startMs);
     const changeErrors: string[] = [];
+    const effectsByDeployment = new Map<string, SimulatorEffects>();
     for (const [deployment, behaviour] of Object.entries(scenario.deployments)) {
       for (const change of behaviour.changes) {
         timers.push(
           setTimeout(() => {
-            applyChange(running, deployment, change).catch((error: Error) =>
+            applyChange(running, deployment, change, effectsByDeployment).catch((error: Error) =>
               changeErrors.push(`${deployment} at ${change.at}: ${error.message}`),
             );
           }, secondsInto(change.at, seconds) * 1000),

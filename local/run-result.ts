@@ -39,7 +39,7 @@ export interface DemoCharts {
   readonly ttftP95: readonly ChartSeries[];
   /** p95 inter-token latency, seconds, per variant × replica state. */
   readonly itlP95: readonly ChartSeries[];
-  /** Share of new units assigned to each variant over the SRM window. */
+  /** Share of new units assigned to each variant over three guardrail windows. */
   readonly split: readonly ChartSeries[];
   /** Requests per second per variant (served variant). */
   readonly requestRate: readonly ChartSeries[];

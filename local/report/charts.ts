@@ -141,7 +141,8 @@ export function renderCharts(result: DemoResult): RenderedChart[] {
     {
       id: "chart-split",
       title: "Split of new units",
-      caption: "Share of newly assigned conversations per variant, over the sample-ratio window.",
+      caption:
+        "Share of newly assigned conversations per variant, over 3 guardrail windows (new units arrive once per conversation).",
       svg: chart(result.charts.split, {
         yFormat: (y) => percent(y, 0),
         yMin: 0,

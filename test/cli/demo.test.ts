@@ -105,6 +105,18 @@ describe("llm-ab demo --scenario", () => {
     );
   });
 
+  it("refuses a change that would fall after the end of the run, before starting anything", async () => {
+    const winner = parse(readFileSync(join(SHIPPED_DIR, "winner.yaml"), "utf8")) as Record<string, unknown>;
+    const path = join(dir, "late-change.yaml");
+    const deployments = { "chat-8b-support": { changes: [{ at: "90s", ttftFactor: 3 }] } };
+    writeFileSync(path, stringify({ ...winner, spec: SPEC_PATH, deployments }));
+    const run = await demo("--scenario", path, "--duration", "30s");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "deployments.chat-8b-support.changes: the change at 90s falls at or after the end of a 30 s run",
+    );
+  });
+
   it("reports a scenario file that does not exist by its path", async () => {
     const path = join(dir, "missing.yaml");
     const run = await demo("--scenario", path);
