@@ -254,7 +254,8 @@ describe("the router's event log as analysis data", () => {
     writeFileSync(sampled, `${withText.map((r) => JSON.stringify(r)).join("\n")}\n`);
     const { data: _p, ...fromPlain } = await runAnalysis(spec, plain);
     const { data: _s, ...fromSampled } = await runAnalysis(spec, sampled);
-    expect(fromSampled).toEqual(fromPlain);
+    // DuckDB sums in parallel, in no fixed order: equal up to rounding, as the sibling test compares.
+    expectClose(fromSampled, fromPlain);
   });
 
   it("applies the reduction rules to a log small enough to check by hand", async () => {
