@@ -31,28 +31,29 @@
  * - **Well-formed records**: a bad record stops the analysis with the file, line and field, like
  *   a bad row of unit-level data (an unknown `type` or assigned variant, a missing unit, time,
  *   allocation or status, a non-numeric value, a binary outcome other than 0/1, an outcome
- *   posted under a router-measured name). `shadow` records are checked but not analysed.
+ *   posted under a router-measured name). `shadow` records are checked but not analysed;
+ *   `interleaving` and `interleaving_feedback` records are left to `llm-ab interleaving analyze`.
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { isRouterMeasuredName, type RouterMeasuredName } from "../spec/router-measured.ts";
 import type { DataRequest, FieldRef } from "./data-summary.ts";
 import type { Source } from "./sources.ts";
 import { ident, sqlString } from "./sql.ts";
 
 /** Per-unit fields the router measures, by the metric name a spec uses for them. */
-export const routerUnitFields = {
+export const routerUnitFields: Readonly<Record<RouterMeasuredName, string>> = {
   turns: "count(*) FILTER (WHERE type = 'exposure')",
   errors: "count(*) FILTER (WHERE type = 'exposure' AND (status >= 500 OR status = 0))",
   output_tokens: "sum(outputTokens) FILTER (WHERE type = 'exposure')",
   cost_usd: "sum(costUsd) FILTER (WHERE type = 'exposure')",
   ttft_seconds: "avg(ttftSeconds) FILTER (WHERE type = 'exposure')",
   e2e_seconds: "avg(e2eSeconds) FILTER (WHERE type = 'exposure')",
-} as const;
+};
 
-export type RouterUnitField = keyof typeof routerUnitFields;
+export type RouterUnitField = RouterMeasuredName;
 
-export const isRouterUnitField = (name: string): name is RouterUnitField =>
-  Object.hasOwn(routerUnitFields, name);
+export const isRouterUnitField = isRouterMeasuredName;
 
 /** The optional numeric exposure field behind a router-measured metric, read only when a metric needs it. */
 const exposureColumnOf: Partial<Record<RouterUnitField, string>> = {
@@ -70,7 +71,8 @@ function exposureColumns(req: DataRequest): string[] {
   return [...new Set(columns)];
 }
 
-const recordTypes = ["exposure", "outcome", "shadow"] as const;
+/** Interleaving records share the log but belong to `llm-ab interleaving analyze`: checked for type only. */
+const recordTypes = ["exposure", "outcome", "shadow", "interleaving", "interleaving_feedback"] as const;
 
 /** Lines looked at to recognise an event log; the first JSON object among them decides. */
 const SNIFF_LINES = 100;

@@ -70,11 +70,21 @@ export interface ExperimentPlan {
   notes: string[];
 }
 
-/** Treatment share of live units: the rollout percent, or 50 % for a shadow spec sized as a future A/B test. */
+/**
+ * Treatment share of live units: the rollout percent; 50 % for a shadow spec sized as a future A/B
+ * test; for a bandit, its equal split.
+ */
 export function plannedTreatmentShare(spec: ExperimentSpec): { share: number; note?: string } {
   const percent = spec.rollout.treatmentPercent;
   if (spec.rollout.mode === "shadow") {
     return { share: 0.5, note: "shadow mode splits no live traffic: sized as a 50/50 A/B test" };
+  }
+  if (spec.rollout.mode === "bandit") {
+    const arms = Object.keys(spec.variants).length;
+    return {
+      share: (arms - 1) / arms,
+      note: `rollout.mode bandit moves the split while it learns, so no fixed horizon applies: sized as its burn-in's equal split of ${arms} arms, the units an A/B/n test would need for the same evidence (the bandit spends fewer on the worse arms, and its weighted estimates are somewhat less precise)`,
+    };
   }
   if (percent <= 0) {
     return {

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { registerAnalyze } from "./analyze.ts";
 import { registerArena } from "./arena.ts";
 import { registerDemo } from "./demo.ts";
+import { registerInterleaving } from "./interleaving.ts";
 import type { CliIo } from "./main.ts";
 import { registerMonitoring } from "./monitoring.ts";
 import { registerPlan } from "./plan.ts";
@@ -20,5 +21,6 @@ export const commands: RegisterCommand[] = [
   registerMonitoring,
   registerRender,
   registerArena,
+  registerInterleaving,
   registerDemo,
 ];

@@ -9,8 +9,15 @@
  * value is always the treatment's value, so `$value` in the description means one thing.
  */
 import type { ExperimentSpec, Guardrail } from "../spec/schema.ts";
-import { actionTexts, breachText, type Limits, limitsText, valueTemplates } from "./alert-text.ts";
-import { controlMatchers, experimentMatchers, treatmentMatchers } from "./arms.ts";
+import {
+  actionText,
+  actionTexts,
+  breachText,
+  type Limits,
+  limitsText,
+  valueTemplates,
+} from "./alert-text.ts";
+import { controlMatchers, experimentMatchers, treatmentMatchers, treatmentVariants } from "./arms.ts";
 import {
   holdFor,
   NO_DATA_MIN_EXPECTED_REQUESTS,
@@ -24,7 +31,7 @@ import { labelList, numberLiteral, selector } from "./promql.ts";
 import { counterIncreaseRecord, levelLabels, TREATMENT_FRACTION_RECORD } from "./record-names.ts";
 import type { AlertingRule } from "./rule-file.ts";
 
-type Spec = Pick<ExperimentSpec, "name" | "variants" | "metrics" | "monitoring">;
+type Spec = Pick<ExperimentSpec, "name" | "variants" | "metrics" | "monitoring" | "rollout">;
 
 export const TREATMENT_NO_DATA_ALERT = "LlmAbTreatmentNoData";
 export const METRICS_ABSENT_ALERT = "LlmAbExperimentMetricsAbsent";
@@ -122,7 +129,7 @@ function guardrailAlert(spec: Spec, time: Timing, guardrail: Guardrail, alert: s
         `{{ $labels.variant }} in {{ $labels.experiment }}: ${series.what} is ${valueTemplates[series.format]};`,
         `the guardrail allows ${limitsText(series, limits)}.`,
         `Breached for ${hold} with at least ${guardrail.minSamples} ${series.sampleNoun} per variant in each ${time.window} window.`,
-        actionTexts[guardrail.action],
+        actionText(guardrail.action, treatmentVariants(spec).length),
       ].join(" "),
     ),
   };
@@ -168,8 +175,10 @@ function coldReviewAlert(spec: Spec, time: Timing, guardrail: Guardrail, alert: 
 }
 
 /**
- * A treatment that should get traffic (configured share > 0, and enough control requests that its
- * expected count is well above zero) but reported no request in the window.
+ * A treatment that should get traffic (a share > 0, and enough control requests that its expected
+ * count is well above zero) but reported no request in the window. The share is what the router
+ * reports as `llmab_treatment_fraction`: the configured split, or in mode bandit the allocation in
+ * force (router/context.ts); either is 0 while the experiment is paused or rolled back.
  */
 function treatmentNoDataAlert(spec: Spec, time: Timing): AlertingRule {
   const requests = counterIncreaseRecord("llmab_requests", time.window);
@@ -184,6 +193,10 @@ function treatmentNoDataAlert(spec: Spec, time: Timing): AlertingRule {
     `  (1 - sum by (experiment) (${fraction}))`,
     ")",
   ].join("\n");
+  const share =
+    spec.rollout.mode === "bandit"
+      ? "a share of new units in the bandit's allocation"
+      : "a configured share of new units";
   const hold = holdFor(NO_DATA_WINDOWS, time);
   return {
     alert: TREATMENT_NO_DATA_ALERT,
@@ -195,7 +208,7 @@ function treatmentNoDataAlert(spec: Spec, time: Timing): AlertingRule {
       TREATMENT_NO_DATA_ALERT,
       "A treatment that should get traffic reports no requests: its guardrails cannot be judged.",
       [
-        "{{ $labels.variant }} in {{ $labels.experiment }} has a configured share of new units,",
+        `{{ $labels.variant }} in {{ $labels.experiment }} has ${share},`,
         `and control's volume predicts about {{ printf "%.0f" $value }} of its requests per ${time.window},`,
         `yet it has reported none in a whole ${time.window} window, for ${hold} now.`,
         "Its guardrails are inconclusive, not passing: check the router's routing and the variant's deployment.",

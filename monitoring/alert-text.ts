@@ -44,6 +44,19 @@ export const actionTexts: Readonly<Record<GuardrailAction, string>> = {
   review: "Action: review — notify only; look at the experiment dashboard before ramping.",
 };
 
+/**
+ * What happens when an alert of `action` fires in an experiment with `treatments` treatments. The
+ * router's runtime state belongs to the whole experiment (router/admin.ts, router/assigner.ts): a
+ * pause or rollback raised by one treatment's alert stops every treatment, so with several the
+ * text says so rather than let a reader think the healthy ones keep their traffic.
+ */
+export function actionText(action: GuardrailAction, treatments: number): string {
+  if (treatments <= 1 || action === "review") return actionTexts[action];
+  return action === "pause"
+    ? "Action: pause — the router pauses the whole experiment: every treatment, not only this one, gets no traffic until a person resumes it."
+    : "Action: rollback — the router rolls back the whole experiment: every treatment, not only this one, gets no traffic, latched until a person resumes it.";
+}
+
 /** What a guardrail allows: "at most 1.5s and at most 10% above control". */
 export function limitsText(series: GuardrailSeries, limits: Limits): string {
   const texts: string[] = [];

@@ -17,6 +17,7 @@ import {
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import type { ExperimentSpec } from "../spec/schema.ts";
 import { type MonitoringProfile, timing } from "./config.ts";
+import { banditRow } from "./dashboards/bandit-row.ts";
 import { engineRow } from "./dashboards/engine-row.ts";
 import { guardrailRow } from "./dashboards/guardrail-row.ts";
 import { guardrailViews } from "./dashboards/guardrail-views.ts";
@@ -60,9 +61,11 @@ export function renderDashboard(spec: ExperimentSpec, options: DashboardOptions 
   const profile = options.profile ?? "production";
   const time = timing(spec, profile);
   const views = guardrailViews(spec);
+  const bandit = banditRow(spec);
   const sections: Section[] = [
     stateRow(),
     splitRow(spec, time),
+    ...(bandit === undefined ? [] : [bandit]),
     trafficRow(views),
     ...latencyRows(views),
     ...(views.length === 0 ? [] : [guardrailRow(spec, views, time)]),

@@ -9,6 +9,9 @@
  *
  * A window in which the configured share changed (a ramp, a pause, a resume) mixes two allocation
  * phases, and pooling phases is exactly what SRM must not do, so such windows are not judged.
+ *
+ * Mode bandit gets no SRM check at all (see {@link checksSampleRatio}): its allocation moves on
+ * purpose, every batched update, so there is no fixed expected ratio to test new units against.
  */
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import type { ExperimentSpec } from "../spec/schema.ts";
@@ -21,6 +24,21 @@ import type { AlertingRule, RecordingRule } from "./rule-file.ts";
 type Spec = Pick<ExperimentSpec, "name" | "variants" | "analysis" | "monitoring">;
 
 export const SRM_ALERT = "LlmAbSampleRatioMismatch";
+
+/** Why an experiment has no SRM rules: said in the rule file and on the dashboard. */
+export const NO_SRM_IN_BANDIT =
+  "No sample-ratio-mismatch check: in mode bandit the allocation moves toward the better arm on purpose, at every posterior update, so no fixed expected ratio exists to test the split against. Guardrails still judge every treatment against control.";
+
+/**
+ * Whether the experiment gets the live SRM rules and alert. Not in mode bandit: a split that
+ * follows the posterior is the bandit working. Against a fixed ratio (the burn-in's equal split)
+ * every update would look like a mismatch; against the live allocation, which the router reports
+ * as `llmab_treatment_fraction`, nearly every window holds an update, mixes allocation phases and
+ * is skipped, so the alert would promise a check it never makes.
+ */
+export function checksSampleRatio(spec: Pick<ExperimentSpec, "rollout">): boolean {
+  return spec.rollout.mode !== "bandit";
+}
 
 /** New units per variant over the SRM window. */
 export function srmAssignmentsRecord(time: Timing): string {

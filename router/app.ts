@@ -5,9 +5,16 @@
  *   proxied to the variant of the request's unit (exchange.ts).
  * - `POST /v1/outcomes`: an outcome of a unit, `{ unit?, metric, value, requestId? }` (outcomes.ts),
  *   counted under the unit's assigned variant and written to the event log.
+ * - `POST /v1/interleave`: two rankers' result lists for one query, `{ queryId?, unit?, control,
+ *   treatment, treatmentVariant?, length?, seed? }`, answered with one team-draft interleaved list
+ *   whose items name the variant that placed them, and written to the event log (interleave.ts).
+ * - `POST /v1/interleave/feedback`: the items of an interleaved list a user clicked or used,
+ *   `{ queryId, items }`, written to the event log; the analysis joins it to the list by queryId.
  * - `GET /v1/models`: the model names the variants send, in OpenAI's list shape.
  *
- * Answers carry `x-llm-ab-experiment` and `x-llm-ab-variant`. Errors are OpenAI-style JSON naming
+ * Answers carry `x-llm-ab-experiment`, and `x-llm-ab-variant` where one variant answers (not the
+ * interleaving routes, whose lists hold both). With rollout.mode bandit an outcome of the reward
+ * metric also feeds the bandit, and its answer and record say how it matched (`bandit`). Errors are OpenAI-style JSON naming
  * the problem (http-errors.ts); unknown routes list the routes, wrong methods set `Allow`.
  * `createApp` builds the handler; only main.ts listens.
  */
@@ -16,6 +23,7 @@ import { parseJsonObject, readBody } from "./body.ts";
 import type { RouterContext } from "./context.ts";
 import { EXPERIMENT_HEADER, proxyTurn, VARIANT_HEADER } from "./exchange.ts";
 import { HttpError, sendJson } from "./http-errors.ts";
+import { interleaveRoutes } from "./interleave.ts";
 import { type OutcomeReport, parseOutcome } from "./outcomes.ts";
 import { routeTable } from "./route-table.ts";
 import type { SpecRuntime } from "./runtime.ts";
@@ -53,8 +61,18 @@ async function postOutcome(ctx: RouterContext, req: IncomingMessage, res: Server
       `the outcome names no unit: put "unit" in the body, or send it the way requests do (${sources})`,
     );
   }
-  const { variant, source } = await runtime.assignedVariant(unit);
+  const { variant, source, firstAssignedAt } = await runtime.assignedVariant(unit);
   ctx.metrics.observeOutcome(ctx.experiment, variant, report.metric, report.value);
+  // Mode bandit: the reward metric also feeds the allocation, when it matches its unit's assignment.
+  const bandit =
+    runtime.bandit !== undefined && report.metric === runtime.bandit.policy.reward
+      ? await runtime.bandit.observe({
+          unit,
+          arm: source === "stored" ? variant : undefined,
+          firstAssignedAt,
+          value: report.value,
+        })
+      : undefined;
   ctx.records.write({
     type: "outcome",
     t: new Date().toISOString(),
@@ -64,6 +82,7 @@ async function postOutcome(ctx: RouterContext, req: IncomingMessage, res: Server
     metric: report.metric,
     value: report.value,
     ...(report.requestId === undefined ? {} : { requestId: report.requestId }),
+    ...(bandit === undefined ? {} : { bandit }),
   });
   res.setHeader(EXPERIMENT_HEADER, ctx.experiment);
   res.setHeader(VARIANT_HEADER, variant);
@@ -74,6 +93,7 @@ async function postOutcome(ctx: RouterContext, req: IncomingMessage, res: Server
     assignment: source,
     metric: report.metric,
     value: report.value,
+    ...(bandit === undefined ? {} : { bandit }),
   });
 }
 
@@ -94,6 +114,7 @@ export function createApp(ctx: RouterContext): RequestListener {
       "/v1/chat/completions": { POST: (req, res) => ctx.inFlight.track(proxyTurn(ctx, "chat", req, res)) },
       "/v1/completions": { POST: (req, res) => ctx.inFlight.track(proxyTurn(ctx, "completions", req, res)) },
       "/v1/outcomes": { POST: (req, res) => ctx.inFlight.track(postOutcome(ctx, req, res)) },
+      ...interleaveRoutes(ctx),
       "/v1/models": { GET: (_req, res) => listModels(ctx, res) },
     },
     {

@@ -7,7 +7,10 @@
  * the treatment to mirror to). Build a new Assigner when the spec changes; keep the store.
  */
 import type { ExperimentSpec } from "../spec/schema.ts";
+import { pickArm } from "../stats/thompson.ts";
 import { type Arms, armsOf, mirrorTargetForBucket, variantForBucket } from "./assignment.ts";
+import { unitDraw } from "./bandit/allocation.ts";
+import type { Bandit } from "./bandit/bandit.ts";
 import { type Bucket, bucketOf } from "./hash.ts";
 import {
   type AssignmentStore,
@@ -36,6 +39,8 @@ export interface AssignerOptions {
   readonly state?: { current(): StateRecord };
   /** Default: counts nothing. */
   readonly counters?: RouterCounters;
+  /** Mode bandit: the allocation new units are drawn from (required then). */
+  readonly bandit?: Bandit;
 }
 
 /**
@@ -66,6 +71,10 @@ export interface Decision {
   readonly state: ExperimentState;
   /** Shadow mode: the treatment this request is also sent to, off the response path. */
   readonly mirrorTo?: string;
+  /** Mode bandit: every arm's probability when the unit was drawn. */
+  readonly propensities?: Readonly<Record<string, number>>;
+  /** Mode bandit: the version of the allocation the unit was drawn from. */
+  readonly allocationVersion?: number;
 }
 
 const alwaysActive = { current: () => INITIAL_STATE };
@@ -80,8 +89,9 @@ export class Assigner {
   private readonly store: AssignmentStore;
   private readonly state: { current(): StateRecord };
   private readonly counters: RouterCounters;
+  private readonly bandit: Bandit | undefined;
   private readonly known: ReadonlySet<string>;
-  /** `request` units are new every time; storing them would only fill the store. */
+  /** `request` units are new every time; storing them would only fill the store (except for a bandit). */
   private readonly sticky: boolean;
 
   constructor(options: AssignerOptions) {
@@ -93,7 +103,12 @@ export class Assigner {
     this.store = options.store;
     this.state = options.state ?? alwaysActive;
     this.counters = options.counters ?? noCounters;
-    this.sticky = options.spec.unit !== "request";
+    this.bandit = options.bandit;
+    if (options.spec.rollout.mode === "bandit" && this.bandit === undefined) {
+      throw new Error("rollout.mode is bandit but the assigner was given no bandit");
+    }
+    // A bandit must find a `request` unit's arm again when its reward arrives, so it stores them too.
+    this.sticky = options.spec.unit !== "request" || options.spec.rollout.mode === "bandit";
     // Fail at construction, not on the first request, when the percent is out of range.
     variantForBucket(0, options.spec.rollout.treatmentPercent, this.arms);
   }
@@ -102,11 +117,33 @@ export class Assigner {
   private propose(unitId: string, now: number): StoredAssignment {
     const { salt, hashVersion, rollout } = this.spec;
     const bucket = bucketOf(salt, unitId, hashVersion);
+    if (this.bandit !== undefined) return this.draw(unitId, bucket, now, this.bandit);
     return {
       variant: variantForBucket(bucket, rollout.treatmentPercent, this.arms),
       firstAssignedAt: now,
       allocationPercent: rollout.treatmentPercent,
       bucket,
+    };
+  }
+
+  /**
+   * Mode bandit: the arm from the allocation in force and the unit's own uniform draw (a hash, so
+   * it is replayable and independent of the unit's outcome). `allocationPercent` is the treatments'
+   * total probability, which names the unit's allocation as a percent does in other modes.
+   */
+  private draw(unitId: string, bucket: Bucket, now: number, bandit: Bandit): StoredAssignment {
+    const allocation = bandit.current();
+    const arms = bandit.policy.arms;
+    const probabilities = arms.map((arm) => allocation.probabilities[arm] ?? 0);
+    const variant = arms[pickArm(probabilities, unitDraw(this.spec.salt, unitId))]!;
+    const control = allocation.probabilities[this.arms.control] ?? 0;
+    return {
+      variant,
+      firstAssignedAt: now,
+      allocationPercent: Math.round((1 - control) * 1e6) / 1e4,
+      bucket,
+      propensities: allocation.probabilities,
+      allocationVersion: allocation.version,
     };
   }
 
@@ -139,10 +176,15 @@ export class Assigner {
     // Known units are answered without awaiting I/O where the store allows (memory, cache hits).
     // The proposal closures are written inline: a closure bound to a name gets a `__name` call per
     // request under tsx (esbuild keepNames), which costs more than the whole cache hit.
-    const claimed: ClaimResult = this.sticky
-      ? (this.store.claimLocal?.(this.namespace, unitId, () => this.propose(unitId, now)) ??
-        (await this.store.claim(this.namespace, unitId, () => this.propose(unitId, now))))
-      : { assignment: this.propose(unitId, now), created: true, durable: true };
+    let claimed: ClaimResult | undefined = this.sticky
+      ? this.store.claimLocal?.(this.namespace, unitId, () => this.propose(unitId, now))
+      : undefined;
+    if (claimed === undefined) {
+      await this.bandit?.beforeNewUnit();
+      claimed = this.sticky
+        ? await this.store.claim(this.namespace, unitId, () => this.propose(unitId, now))
+        : { assignment: this.propose(unitId, now), created: true, durable: true };
+    }
     const { assignment } = claimed;
     if (claimed.created) this.counters.assignment(assignment.variant);
 
@@ -164,6 +206,9 @@ export class Assigner {
       source: !claimed.durable ? "fallback" : claimed.created ? "hash" : "stored",
       state,
       ...(mirrorTo === undefined ? {} : { mirrorTo }),
+      ...(assignment.propensities === undefined
+        ? {}
+        : { propensities: assignment.propensities, allocationVersion: assignment.allocationVersion ?? 0 }),
     };
   }
 }

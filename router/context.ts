@@ -16,6 +16,9 @@ import { collectDefaultMetrics } from "prom-client";
 import type { Agent } from "undici";
 import { specHash } from "../spec/load.ts";
 import type { ExperimentSpec } from "../spec/schema.ts";
+import { BanditCache } from "./bandit/cache.ts";
+import { RedisBanditStore } from "./bandit/redis-store.ts";
+import { type BanditStore, MemoryBanditStore } from "./bandit/store.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./body.ts";
 import { ExperimentStateWatcher } from "./experiment-state.ts";
 import { InFlight } from "./in-flight.ts";
@@ -26,7 +29,12 @@ import { type ReplicaDns, type RuntimeDeps, SpecRuntime } from "./runtime.ts";
 import { MemoryStore } from "./store/memory-store.ts";
 import { RedisStore } from "./store/redis-store.ts";
 import { ResilientStore } from "./store/resilient-store.ts";
-import type { RouterCounters, RouterStore, StateRecord } from "./store/types.ts";
+import {
+  assignmentNamespace,
+  type RouterCounters,
+  type RouterStore,
+  type StateRecord,
+} from "./store/types.ts";
 import type { Clock } from "./timing.ts";
 import { createUpstreamAgent } from "./upstream-call.ts";
 
@@ -68,6 +76,10 @@ export interface RouterContextOptions {
   readonly dnsResolver?: DnsResolver;
   /** Also export Node.js process metrics (CPU, memory, event loop) on /metrics. Default true. */
   readonly processMetrics?: boolean;
+  /** Mode bandit: overrides the bandit's store (default: Redis beside the assignments, else memory). */
+  readonly banditStore?: BanditStore;
+  /** Mode bandit: how often the shared allocation is read, ms (0: before every new unit). Default 1,000. */
+  readonly banditRefreshMs?: number;
 }
 
 /** The outcome of {@link RouterContext.applySpec}. */
@@ -112,12 +124,18 @@ function storeFor(
   return { store: new ResilientStore({ primary: redis, counters, logger }), redis };
 }
 
-/** Treatment share of new units per treatment variant: 0 unless active and splitting traffic. */
+/**
+ * Treatment share of new units per treatment variant: 0 unless active and splitting traffic; for a
+ * bandit, the allocation in force (republished whenever it changes).
+ */
 function treatmentFractions(runtime: SpecRuntime, state: StateRecord): Record<string, number> {
   const { spec } = runtime;
   const live = state.state === "active" && spec.rollout.mode !== "shadow";
   const each = live ? spec.rollout.treatmentPercent / 100 / runtime.arms.treatments.length : 0;
-  return Object.fromEntries(runtime.arms.treatments.map((name) => [name, each]));
+  const bandit = runtime.bandit?.current().probabilities;
+  return Object.fromEntries(
+    runtime.arms.treatments.map((name) => [name, bandit === undefined || !live ? each : (bandit[name] ?? 0)]),
+  );
 }
 
 /** The parts a RouterContext is made of (see {@link RouterContext.create}). */
@@ -134,6 +152,7 @@ interface ContextParts {
   readonly upstream: UpstreamLimits;
   readonly agent: Agent;
   readonly runtimeDeps: RuntimeDeps;
+  readonly bandits: BanditCache;
 }
 
 /** Everything the proxy and admin handlers need, for one experiment. */
@@ -151,6 +170,7 @@ export class RouterContext implements ContextParts {
   /** One keep-alive agent for every upstream call of this router. */
   readonly agent: Agent;
   readonly runtimeDeps: RuntimeDeps;
+  readonly bandits: BanditCache;
   readonly inFlight = new InFlight();
   /** Set when shutdown begins: /readyz fails and proxied answers close their connection. */
   draining = false;
@@ -170,6 +190,7 @@ export class RouterContext implements ContextParts {
     this.upstream = parts.upstream;
     this.agent = parts.agent;
     this.runtimeDeps = parts.runtimeDeps;
+    this.bandits = parts.bandits;
     this.current = runtime;
     this.currentHash = specHash(runtime.spec);
     this.publishState(this.state.current());
@@ -213,10 +234,17 @@ export class RouterContext implements ContextParts {
       (shadowPath === undefined || shadowPath === options.eventsPath
         ? records
         : recordLog(shadowPath, logger, "shadow log"));
+    const banditStore =
+      options.banditStore ??
+      (redis === undefined ? new MemoryBanditStore() : new RedisBanditStore(redis.client, redis.keyPrefix));
+    const bandits = new BanditCache(banditStore, metrics.registry, logger, options.banditRefreshMs, () =>
+      context?.publishState(state.current()),
+    );
     const runtimeDeps: RuntimeDeps = {
       store,
       state,
       counters,
+      banditFor: (next, arms) => bandits.for(next, arms),
       ...(options.replicaDns === undefined ? {} : { replicaDns: options.replicaDns }),
       ...(options.replicaClock === undefined ? {} : { now: options.replicaClock }),
       ...(options.dnsResolver === undefined ? {} : { resolver: options.dnsResolver }),
@@ -241,6 +269,7 @@ export class RouterContext implements ContextParts {
         upstream: options.upstream ?? {},
         agent: createUpstreamAgent(options.connectTimeoutMs),
         runtimeDeps,
+        bandits,
       },
       runtime,
     );
@@ -305,6 +334,7 @@ export class RouterContext implements ContextParts {
   /** Stops polling, flushes and closes the logs, closes the store and the upstream connections. */
   async close(): Promise<void> {
     this.state.stop();
+    this.bandits.stop();
     this.current.retire();
     await Promise.all([this.records.close(), this.shadowRecords.close()]);
     await this.store.close();

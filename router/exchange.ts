@@ -84,6 +84,9 @@ function exposureRecord(
     assigned: decision.assigned,
     state: decision.state,
     allocation: decision.allocationPercent,
+    ...(decision.propensities === undefined
+      ? {}
+      : { propensities: { ...decision.propensities }, allocationVersion: decision.allocationVersion ?? 0 }),
     firstAssignedAt: new Date(decision.firstAssignedAt).toISOString(),
     bucket: decision.bucket ?? -1,
     requestId,

@@ -9,7 +9,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { ExperimentSpec, Variant } from "../spec/schema.ts";
 import { Assigner } from "./assigner.ts";
-import { type Arms, variantForBucket } from "./assignment.ts";
+import { type Arms, armsOf, variantForBucket } from "./assignment.ts";
+import type { Bandit } from "./bandit/bandit.ts";
 import { bucketOf } from "./hash.ts";
 import { type OutcomeFields, outcomeFields } from "./outcomes.ts";
 import { type DnsResolver, type DnsTarget, ReplicaSet, replicaSourceFor } from "./replicas.ts";
@@ -52,10 +53,15 @@ export interface RuntimeDeps {
   readonly resolver?: DnsResolver;
   /** Called when a DNS resolution fails (the last known replicas stay). */
   readonly onResolveError?: (deployment: string, error: Error) => void;
+  /** Mode bandit: the bandit of this spec (the context keeps one per policy across reloads). */
+  readonly banditFor?: (spec: ExperimentSpec, arms: Arms) => Promise<Bandit | undefined>;
 }
 
-/** How an outcome's unit got its variant: its stored assignment, or the hash at today's percent. */
-export type OutcomeAssignment = "stored" | "hash";
+/**
+ * How an outcome's unit got its variant: its stored assignment, the hash at today's percent, or
+ * (mode bandit, where no hash says it) none: `unassigned`, counted under control.
+ */
+export type OutcomeAssignment = "stored" | "hash" | "unassigned";
 
 function sourceKey(spec: ExperimentSpec, name: string, dns: ReplicaDns | undefined): string {
   const deployment = spec.deployments[name];
@@ -67,6 +73,8 @@ export class SpecRuntime {
   readonly spec: ExperimentSpec;
   readonly assigner: Assigner;
   readonly arms: Arms;
+  /** Mode bandit: the allocation units are drawn from and rewards feed. */
+  readonly bandit: Bandit | undefined;
   /** Replica sets by deployment name (every deployment a variant uses). */
   readonly replicas: ReadonlyMap<string, ReplicaSet>;
   readonly outcomes: OutcomeFields;
@@ -81,9 +89,17 @@ export class SpecRuntime {
     deps: RuntimeDeps,
     replicas: Map<string, ReplicaSet>,
     sources: Map<string, string>,
+    bandit: Bandit | undefined,
   ) {
     this.spec = spec;
-    this.assigner = new Assigner({ spec, store: deps.store, state: deps.state, counters: deps.counters });
+    this.bandit = bandit;
+    this.assigner = new Assigner({
+      spec,
+      store: deps.store,
+      state: deps.state,
+      counters: deps.counters,
+      ...(bandit === undefined ? {} : { bandit }),
+    });
     this.arms = this.assigner.arms;
     this.store = deps.store;
     this.replicas = replicas;
@@ -125,7 +141,11 @@ export class SpecRuntime {
       fresh.push(set);
     }
     await Promise.all(fresh.map((set) => set.start()));
-    return new SpecRuntime(spec, deps, replicas, sources);
+    const bandit = spec.rollout.mode === "bandit" ? await deps.banditFor?.(spec, armsOf(spec)) : undefined;
+    if (spec.rollout.mode === "bandit" && bandit === undefined) {
+      throw new Error("rollout.mode is bandit but this router was built without a bandit store");
+    }
+    return new SpecRuntime(spec, deps, replicas, sources, bandit);
   }
 
   /** Stops the replica sets this runtime has and `next` does not (all of them without `next`). */
@@ -159,11 +179,16 @@ export class SpecRuntime {
    * does not hold (evicted, a memory store after a restart, the shared store unreachable) gets
    * what the hash gives at the current percent, which is its assignment unless the percent moved.
    */
-  async assignedVariant(unitId: string): Promise<{ variant: string; source: OutcomeAssignment }> {
-    if (this.spec.unit !== "request") {
+  async assignedVariant(
+    unitId: string,
+  ): Promise<{ variant: string; source: OutcomeAssignment; firstAssignedAt?: number }> {
+    if (this.spec.unit !== "request" || this.bandit !== undefined) {
       const stored = await this.store.get(this.assigner.namespace, unitId);
-      if (stored !== undefined) return { variant: stored.variant, source: "stored" };
+      if (stored !== undefined) {
+        return { variant: stored.variant, source: "stored", firstAssignedAt: stored.firstAssignedAt };
+      }
     }
+    if (this.bandit !== undefined) return { variant: this.arms.control, source: "unassigned" };
     const { salt, hashVersion, rollout } = this.spec;
     const bucket = bucketOf(salt, unitId, hashVersion);
     return { variant: variantForBucket(bucket, rollout.treatmentPercent, this.arms), source: "hash" };

@@ -24,6 +24,7 @@ import {
 import { describeValue } from "./issue-messages.ts";
 import { durationSeconds } from "./primitives.ts";
 import { rolloutModes } from "./rollout-schema.ts";
+import { banditProblems } from "./validate-bandit.ts";
 import { metricProblems } from "./validate-metrics.ts";
 import { defaultVariantRole, type VariantRole, variantRoles } from "./variant-schema.ts";
 
@@ -122,7 +123,7 @@ function rolloutProblems(spec: Draft): DraftProblem[] {
   const mode = oneOfAt(rollout, "mode", rolloutModes);
   const treatmentPercent = numberAt(rollout, "treatmentPercent");
   const mirrorPercent = numberAt(rollout, "mirrorPercent");
-  const problems: DraftProblem[] = [];
+  const problems: DraftProblem[] = [...banditProblems(spec, mode)];
   if (mode === "shadow" && treatmentPercent !== undefined && treatmentPercent > 0) {
     problems.push({
       path: ["rollout", "treatmentPercent"],

@@ -10,11 +10,9 @@ import { coldReviewAlertName } from "../alert-rules.ts";
 import { holdFor, type Timing } from "../config.ts";
 import { coldTwin, guardrailSeries, isWarmLatency } from "../guardrail-series.ts";
 import { boundSteps, type GuardrailView } from "./guardrail-views.ts";
-import { HALF, timeseries } from "./panels.ts";
+import { HALF, THIRD, timeseries } from "./panels.ts";
 import { EXPERIMENT, PICKED_VARIANTS, selector } from "./promql.ts";
 import { orderedVariants } from "./variables.ts";
-
-const THIRD = 8;
 
 function howItActs(view: GuardrailView, time: Timing): string {
   const { guardrail } = view;

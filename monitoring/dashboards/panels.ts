@@ -16,6 +16,7 @@ export const DATASOURCE = { type: "prometheus", uid: "${datasource}" } as const;
 
 /** Panel sizes on Grafana's 24-column grid. */
 export const HALF = 12;
+export const THIRD = 8;
 export const QUARTER = 6;
 const HEIGHT = 8;
 const STAT_HEIGHT = 5;

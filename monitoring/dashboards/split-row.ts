@@ -2,11 +2,15 @@
  * Configured versus observed traffic split, and the sample-ratio-mismatch (SRM) z-score: a split
  * that drifts from its configuration means broken assignment, and every comparison downstream is
  * suspect until it is explained.
+ *
+ * Mode bandit has no SRM check (srm-rules.ts): its row compares the allocation in force with the
+ * observed split and says why there is no z-score.
  */
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import type { ExperimentSpec } from "../../spec/schema.ts";
 import type { Timing } from "../config.ts";
-import { srmCriticalZ, srmZScoreRecord } from "../srm-rules.ts";
+import { checksSampleRatio, NO_SRM_IN_BANDIT, srmCriticalZ, srmZScoreRecord } from "../srm-rules.ts";
+import { ALLOCATION_QUERY } from "./bandit-row.ts";
 import type { ThresholdStep } from "./guardrail-views.ts";
 import { HALF, timeseries } from "./panels.ts";
 import { EXPERIMENT, selector } from "./promql.ts";
@@ -37,8 +41,33 @@ export function observedShareQuery(window: string): string {
   return `${increase("sum by (variant)")} / on () group_left () ${increase("sum")}`;
 }
 
-/** The "Traffic split and sample ratio" row, over the SRM window of the profile's timing. */
+/** Mode bandit: the allocation in force against the observed split, and no SRM panel. */
+function banditSplitRow(time: Timing) {
+  return {
+    row: new RowBuilder("Traffic split (mode bandit: no sample-ratio check)"),
+    panels: [
+      timeseries(
+        {
+          title: "Allocation in force vs observed split",
+          description: `Allocated: the probability the bandit assigns a new unit to each arm now. Observed: each arm's share of the units assigned for the first time over the last ${time.srmWindow}, which trails the allocation while it moves. ${NO_SRM_IN_BANDIT} All variants, whatever the variant picker says.`,
+          unit: "percentunit",
+          width: 2 * HALF,
+        },
+        [
+          { expr: ALLOCATION_QUERY, legend: "{{variant}} allocated" },
+          { expr: observedShareQuery(time.srmWindow), legend: "{{variant}} observed" },
+        ],
+      ),
+    ],
+  };
+}
+
+/**
+ * The "Traffic split and sample ratio" row, over the SRM window of the profile's timing; in mode
+ * bandit, the split without the SRM check.
+ */
 export function splitRow(spec: ExperimentSpec, time: Timing) {
+  if (!checksSampleRatio(spec)) return banditSplitRow(time);
   const { control } = orderedVariants(spec);
   const z = srmCriticalZ(spec);
   const tests = orderedVariants(spec).treatments.length;

@@ -50,6 +50,8 @@ const storedAssignmentSchema = z.object({
     .int()
     .min(0)
     .max(BUCKET_COUNT - 1),
+  propensities: z.record(z.string(), z.number().min(0).max(1)).optional(),
+  allocationVersion: z.int().min(0).optional(),
 });
 
 const stateRecordSchema = z.object({
@@ -99,7 +101,8 @@ function retryDelay(attempt: number): number {
 export class RedisStore implements RouterStore {
   /** The ioredis client (exposed for readiness checks and tests). */
   readonly client: Redis;
-  private readonly prefix: string;
+  /** Prefix of every key (the bandit store shares it). */
+  readonly keyPrefix: string;
   private readonly ttlSeconds: number | undefined;
   private readonly ownsClient: boolean;
 
@@ -113,7 +116,7 @@ export class RedisStore implements RouterStore {
     ) {
       throw new RangeError(`ttlSeconds must be a positive integer, got ${String(options.ttlSeconds)}`);
     }
-    this.prefix = options.keyPrefix ?? "llmab:";
+    this.keyPrefix = options.keyPrefix ?? "llmab:";
     this.ttlSeconds = options.ttlSeconds;
     this.ownsClient = options.client === undefined;
     this.client =
@@ -154,12 +157,12 @@ export class RedisStore implements RouterStore {
 
   /** The Redis key of a unit's assignment. */
   assignmentKey(namespace: string, unitId: string): string {
-    return `${this.prefix}assign:${namespace}:${unitId}`;
+    return `${this.keyPrefix}assign:${namespace}:${unitId}`;
   }
 
   /** The Redis key of an experiment's runtime state. */
   stateKey(experiment: string): string {
-    return `${this.prefix}state:${experiment}`;
+    return `${this.keyPrefix}state:${experiment}`;
   }
 
   async get(namespace: string, unitId: string): Promise<StoredAssignment | undefined> {

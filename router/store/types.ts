@@ -19,6 +19,10 @@ export interface StoredAssignment {
   readonly allocationPercent: number;
   /** The unit's bucket under the salt, kept so mirroring and records need not rehash. */
   readonly bucket: Bucket;
+  /** Mode bandit: every arm's probability when the unit was drawn (its propensities). */
+  readonly propensities?: Readonly<Record<string, number>>;
+  /** Mode bandit: the version of the shared allocation it was drawn from. */
+  readonly allocationVersion?: number;
 }
 
 /** The outcome of `claim`: the winning assignment and how it came about. */

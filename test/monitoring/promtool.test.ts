@@ -1,7 +1,8 @@
 /**
  * The rendered rules under Debian's promtool: `check rules` on every rendering, the hand-written
  * scenario suites in ./promtool/ (against the rules of ./promtool/scenario-spec.yaml), and the suites
- * generated for every guardrail of the example specs (see guardrail-cases.ts).
+ * generated for every guardrail of the example specs (see guardrail-cases.ts). The suites with a
+ * spec of their own (promtool-suites.ts) run in promtool-abn.test.ts.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -11,6 +12,7 @@ import { loadSpecFile } from "../../spec/load.ts";
 import { checkRules, testRules } from "../helpers/promtool.ts";
 import { examplePaths } from "../spec/spec-fixtures.ts";
 import { guardrailCases } from "./guardrail-cases.ts";
+import { specSuites } from "./promtool-suites.ts";
 
 const suiteDir = fileURLToPath(new URL("./promtool/", import.meta.url));
 const examples = {
@@ -66,10 +68,10 @@ const scenarios = [
 
 describe("hand-written promtool scenarios", () => {
   it("run every suite in the folder", () => {
-    const suites = readdirSync(suiteDir).filter(
-      (file) => file.endsWith(".yaml") && file !== "scenario-spec.yaml",
-    );
-    expect(suites.sort()).toEqual(scenarios.map(([file]) => file).sort());
+    const specs = new Set(["scenario-spec.yaml", ...specSuites.map((suite) => suite.spec)]);
+    const suites = readdirSync(suiteDir).filter((file) => file.endsWith(".yaml") && !specs.has(file));
+    const known = [...scenarios.map(([file]) => file), ...specSuites.map((suite) => suite.file)];
+    expect(suites.sort()).toEqual(known.sort());
   });
 
   it.each(scenarios)("%s shows that %s", (file) => {

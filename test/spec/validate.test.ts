@@ -28,7 +28,7 @@ const invalidCases: InvalidCase[] = [
   { name: "rejects an owner that is not text", patches: [[["owner"], 5]], path: "owner", says: ["must be a string, got 5"] },
   { name: "rejects an unknown top-level key and suggests the closest", patches: [[["rolout"], {}]], path: "", says: ['unknown key "rolout"', 'did you mean "rollout"?', "known keys: name"] },
   // rollout
-  { name: "rejects an unknown rollout mode listing the modes", patches: [[["rollout", "mode"], "blue-green"]], path: "rollout.mode", says: ['"shadow", "canary" or "ab"', 'got "blue-green"'] },
+  { name: "rejects an unknown rollout mode listing the modes", patches: [[["rollout", "mode"], "blue-green"]], path: "rollout.mode", says: ['"shadow", "canary", "ab" or "bandit"', 'got "blue-green"'] },
   { name: "rejects a treatment percent above 100", patches: [[["rollout", "treatmentPercent"], 140]], path: "rollout.treatmentPercent", says: ["must be between 0 and 100, got 140"] },
   { name: "rejects live treatment traffic in shadow mode", patches: [[["rollout"], { mode: "shadow", treatmentPercent: 10 }]], path: "rollout.treatmentPercent", says: ["must be 0 in shadow mode, got 10"] },
   { name: "rejects mirroring outside shadow mode", patches: [[["rollout", "mirrorPercent"], 20]], path: "rollout.mirrorPercent", says: ["only shadow mode mirrors", "mode ab"] },
