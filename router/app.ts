@@ -71,6 +71,7 @@ async function postOutcome(ctx: RouterContext, req: IncomingMessage, res: Server
           arm: source === "stored" ? variant : undefined,
           firstAssignedAt,
           value: report.value,
+          state: ctx.state.current(),
         })
       : undefined;
   ctx.records.write({

@@ -76,7 +76,7 @@ export interface OutcomeRecord {
   value: number;
   requestId?: string;
   /** Mode bandit, reward metric only: how the reward matched its unit's assignment (learned only if `in_window`). */
-  bandit?: "in_window" | "late" | "unassigned" | "duplicate" | "unrecorded";
+  bandit?: "in_window" | "late" | "unassigned" | "duplicate" | "paused" | "unrecorded";
 }
 
 /** One mirrored (shadow) treatment call, kept for offline comparison with the control answer. */

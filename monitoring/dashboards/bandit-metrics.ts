@@ -18,4 +18,11 @@ export const banditMetrics = {
 } as const;
 
 /** Values of the rewards counter's `matched` label (router/bandit/bandit.ts, `RewardMatch`). */
-export const rewardMatches = ["in_window", "late", "unassigned", "duplicate", "unrecorded"] as const;
+export const rewardMatches = [
+  "in_window",
+  "late",
+  "unassigned",
+  "duplicate",
+  "paused",
+  "unrecorded",
+] as const;

@@ -79,7 +79,7 @@ export function banditRow(spec: ExperimentSpec) {
       timeseries(
         {
           title: "Rewards per second by match",
-          description: `${reward} outcomes the router received (${banditMetrics.rewards.name}), summed over replicas, by how they matched: in_window rewards came within ${rewardWindow} of their unit's first assignment and teach the bandit; late ones came after that and are only logged; unassigned ones name a unit the bandit never assigned; duplicate ones repeat a unit already rewarded in its window; unrecorded ones could not be written to the store. Anything but in_window growing means the bandit learns from less than the application posts.`,
+          description: `${reward} outcomes the router received (${banditMetrics.rewards.name}), summed over replicas, by how they matched: in_window rewards came within ${rewardWindow} of their unit's first assignment and teach the bandit; late ones came after that and are only logged; unassigned ones name a unit the bandit never assigned; duplicate ones repeat a unit already rewarded in its window; paused ones came while the experiment was paused or rolled back, or from a unit assigned before the last resume (control served it, so it would teach the wrong arm); unrecorded ones could not be written to the store. Anything but in_window growing means the bandit learns from less than the application posts.`,
           unit: "reqps",
           width: THIRD,
         },

@@ -7,8 +7,10 @@
  *   the true propensity; `refreshMs: 0` reads the store before every new unit instead.
  * - **Rewards** (`observe`): an outcome of the reward metric is matched to its unit's assignment and
  *   learned only if it arrives within the reward window of the unit's first assignment, and only
- *   the unit's first reward; the match is counted either way (`in_window`, `late`, `unassigned`,
- *   `duplicate`, or `unrecorded` when the store failed).
+ *   the unit's first reward, and only while the unit has been served its own arm (not while the
+ *   experiment is paused or rolled back, nor for units assigned before the last state change);
+ *   the match is counted either way (`in_window`, `late`, `unassigned`, `duplicate`, `paused`, or
+ *   `unrecorded` when the store failed).
  * - **Updates** are batched: the replica whose reward makes `updateEvery` new rewards (or finds the
  *   allocation older than `maxUpdateInterval`) computes the next version from the shared
  *   statistics and stores it by compare-and-set; a replica that loses the race adopts the winner's.
@@ -25,7 +27,7 @@ import {
 import type { BanditStore } from "./store.ts";
 
 /** How an outcome of the reward metric was matched (a label of `llmab_bandit_rewards_total`). */
-export type RewardMatch = "in_window" | "late" | "unassigned" | "duplicate" | "unrecorded";
+export type RewardMatch = "in_window" | "late" | "unassigned" | "duplicate" | "paused" | "unrecorded";
 
 /** Where the bandit reports (router/metrics.ts implements it over prom-client). */
 export interface BanditReporter {
@@ -55,6 +57,12 @@ export interface ObservedReward {
   /** Epoch ms of the unit's first assignment. */
   readonly firstAssignedAt: number | undefined;
   readonly value: number;
+  /**
+   * The experiment's runtime state now, and since when (epoch ms). While paused or rolled back
+   * control serves every unit, so a reward then, or from a unit assigned before the last state
+   * change, may describe control's answers under a treatment's name: it is not learned.
+   */
+  readonly state: { readonly state: string; readonly changedAt: number };
 }
 
 export class Bandit {
@@ -125,10 +133,13 @@ export class Bandit {
     return match;
   }
 
-  private async learn({ unit, arm, firstAssignedAt, value }: ObservedReward): Promise<RewardMatch> {
+  private async learn({ unit, arm, firstAssignedAt, value, state }: ObservedReward): Promise<RewardMatch> {
     if (arm === undefined || firstAssignedAt === undefined || !this.policy.arms.includes(arm)) {
       return "unassigned";
     }
+    // Dropping these is independent of the arm (it depends on when, not where, a unit was assigned),
+    // so it loses rewards without biasing the comparison.
+    if (state.state !== "active" || firstAssignedAt < state.changedAt) return "paused";
     const now = this.now();
     const windowMs = this.policy.rewardWindowSeconds * 1000;
     if (now - firstAssignedAt > windowMs) return "late";

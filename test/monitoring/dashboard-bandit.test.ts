@@ -8,6 +8,7 @@ import { renderDashboard } from "../../monitoring/dashboard.ts";
 import { banditMetrics, rewardMatches } from "../../monitoring/dashboards/bandit-metrics.ts";
 import { renderRules } from "../../monitoring/rules.ts";
 import { NO_SRM_IN_BANDIT } from "../../monitoring/srm-rules.ts";
+import type { RewardMatch } from "../../router/bandit/bandit.ts";
 import { banditReporter } from "../../router/bandit/metrics.ts";
 import { parseSpec } from "../../spec/load.ts";
 import type { ExperimentSpec } from "../../spec/schema.ts";
@@ -20,6 +21,11 @@ function spec(...patches: Patch[]): ExperimentSpec {
 }
 
 const banditOn = (reward: string): Patch => [["rollout"], { mode: "bandit", bandit: { reward } }];
+// The dashboard's list of `matched` values is the router's, both ways (a type error otherwise).
+const routerMatchesListed: Exclude<RewardMatch, (typeof rewardMatches)[number]> extends never ? true : false =
+  true;
+const listedMatchesRouter: readonly RewardMatch[] = rewardMatches;
+
 const ab = spec();
 const bandit = spec(banditOn("resolution_rate"));
 
@@ -49,6 +55,11 @@ async function banditExposedLabels(): Promise<Map<string, Set<string>>> {
   }
   return labels;
 }
+
+it("lists exactly the router's reward matches", () => {
+  expect(routerMatchesListed).toBe(true);
+  expect(listedMatchesRouter).toContain("paused");
+});
 
 describe("the dashboard of a bandit spec", () => {
   const profiles = ["production", "local"] as const;

@@ -114,6 +114,8 @@ describe("the memory bandit store", () => {
   });
 });
 
+const ACTIVE = { state: { state: "active", changedAt: 0 } };
+
 function recorder() {
   const rewards: [string | undefined, RewardMatch][] = [];
   let updates = 0;
@@ -141,25 +143,40 @@ describe("a bandit", () => {
     });
     await bandit.start();
     for (let i = 0; i < 4; i++) {
-      await bandit.observe({ unit: `c${i}`, arm: "control", firstAssignedAt: now, value: 0 });
-      expect(await bandit.observe({ unit: `t${i}`, arm: "treatment", firstAssignedAt: now, value: 1 })).toBe(
-        "in_window",
-      );
+      await bandit.observe({ ...ACTIVE, unit: `c${i}`, arm: "control", firstAssignedAt: now, value: 0 });
+      expect(
+        await bandit.observe({ ...ACTIVE, unit: `t${i}`, arm: "treatment", firstAssignedAt: now, value: 1 }),
+      ).toBe("in_window");
     }
     // 8 rewards with updateEvery 5: one update, at the 5th.
     expect(updates()).toBe(1);
     expect(bandit.current().version).toBe(1);
     expect(bandit.current().rewards).toBe(5);
-    expect(await bandit.observe({ unit: "t0", arm: "treatment", firstAssignedAt: now, value: 1 })).toBe(
-      "duplicate",
-    );
-    expect(await bandit.observe({ unit: "x", arm: undefined, firstAssignedAt: undefined, value: 1 })).toBe(
-      "unassigned",
-    );
+    expect(
+      await bandit.observe({ ...ACTIVE, unit: "t0", arm: "treatment", firstAssignedAt: now, value: 1 }),
+    ).toBe("duplicate");
+    expect(
+      await bandit.observe({ ...ACTIVE, unit: "x", arm: undefined, firstAssignedAt: undefined, value: 1 }),
+    ).toBe("unassigned");
     now += 3600_001;
     expect(
-      await bandit.observe({ unit: "late", arm: "control", firstAssignedAt: now - 3600_001, value: 1 }),
+      await bandit.observe({
+        ...ACTIVE,
+        unit: "late",
+        arm: "control",
+        firstAssignedAt: now - 3600_001,
+        value: 1,
+      }),
     ).toBe("late");
+    // While paused control serves everyone; after a resume, units assigned before it are not learned.
+    const paused = { state: { state: "paused", changedAt: now } };
+    expect(
+      await bandit.observe({ ...paused, unit: "p1", arm: "control", firstAssignedAt: now, value: 1 }),
+    ).toBe("paused");
+    const resumed = { state: { state: "active", changedAt: now } };
+    expect(
+      await bandit.observe({ ...resumed, unit: "p2", arm: "control", firstAssignedAt: now - 1, value: 1 }),
+    ).toBe("paused");
     expect(rewards.filter(([, m]) => m === "in_window")).toHaveLength(8);
     expect((await store.readStats("ns", POLICY.arms)).map((s) => s.n)).toEqual([4, 4]);
     bandit.stop();
@@ -192,9 +209,9 @@ describe("a bandit", () => {
     await a.beforeNewUnit();
     expect(a.current().version).toBe(0);
     store.addReward = () => Promise.reject(new Error("down"));
-    expect(await a.observe({ unit: "u", arm: "control", firstAssignedAt: Date.now(), value: 1 })).toBe(
-      "unrecorded",
-    );
+    expect(
+      await a.observe({ ...ACTIVE, unit: "u", arm: "control", firstAssignedAt: Date.now(), value: 1 }),
+    ).toBe("unrecorded");
     a.stop();
     b.stop();
   });
