@@ -171,13 +171,22 @@ describe("a bandit shared by two routers through Redis", () => {
     expect(reward.arms.map((a) => a.n)).toEqual([counts.control, counts.treatment]);
   }, 120_000);
 
-  it("keeps equal arms balanced during burn-in: the split is binomial around ½", async () => {
-    const routers = await twoRouters({ burnIn: 1000, updateEvery: 50 });
-    const counts = await run(routers, 600, { control: 0.6, treatment: 0.6 }, 11);
-    // Until every arm has 1,000 rewards the allocation is the equal split: Binomial(600, ½), 4 SD = 49.
-    expect(Math.abs(counts.control! - 300)).toBeLessThan(4 * Math.sqrt(600 / 4));
+  it("keeps equal arms balanced: equal split in burn-in, then draws within binomial bounds of the logged allocation", async () => {
+    const routers = await twoRouters({ burnIn: 100, updateEvery: 50 });
+    const counts = await run(routers, 800, { control: 0.6, treatment: 0.6 }, 11);
     const records = await exposures(routers, harness.tempDir());
-    for (const r of records) expect(r.propensities).toEqual({ control: 0.5, treatment: 0.5 });
+    // Until both arms have 100 rewards (about the first 200 units) the allocation is the equal split.
+    // Updates during burn-in (every 50 rewards) store the equal split again under new versions.
+    const byTime = [...records].sort((a, b) => a.t.localeCompare(b.t));
+    const burnIn = byTime.slice(0, byTime.findIndex((r) => r.propensities?.control !== 0.5));
+    expect(burnIn.length).toBeGreaterThanOrEqual(190);
+    const burnInControl = burnIn.filter((r) => r.assigned === "control").length;
+    expect(Math.abs(burnInControl - burnIn.length / 2)).toBeLessThan(4 * Math.sqrt(burnIn.length / 4));
+    // After it the allocation wanders (Thompson sampling on equal arms does; the stats-level test
+    // checks its symmetry over 100 seeds), but each unit's arm stays a fair draw from it.
+    expect(new Set(records.map((r) => r.allocationVersion)).size).toBeGreaterThan(5);
+    expectDrawsMatchPropensities(records, ["control", "treatment"]);
+    expect((counts.control ?? 0) + (counts.treatment ?? 0)).toBe(800);
   }, 60_000);
 });
 
