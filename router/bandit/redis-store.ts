@@ -13,6 +13,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { ArmStats } from "../../stats/thompson.ts";
+import { COMPARE_AND_SET_BY_VERSION, parseStored } from "../store/redis-store.ts";
 import type { BanditAllocation } from "./allocation.ts";
 import type { BanditStore } from "./store.ts";
 
@@ -24,32 +25,6 @@ const allocationSchema = z.object({
   posteriorMeans: z.record(z.string(), z.number()),
   regret: z.number().nullable(),
 });
-
-/** Writes ARGV[2] only when the stored allocation's version is ARGV[1] (0 when absent); returns what is stored. */
-const WRITE_ALLOCATION_SCRIPT = `
-local current = redis.call('GET', KEYS[1])
-local version = 0
-if current then version = cjson.decode(current).version or 0 end
-if version ~= tonumber(ARGV[1]) then return current end
-redis.call('SET', KEYS[1], ARGV[2])
-return ARGV[2]
-`;
-
-function parseAllocation(raw: string, key: string): BanditAllocation {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new Error(`Redis key ${key} does not hold JSON (${raw.slice(0, 80)}); delete it or fix its writer`);
-  }
-  const parsed = allocationSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new Error(
-      `Redis key ${key} holds an unexpected allocation (${z.prettifyError(parsed.error).replaceAll("\n", "; ")}); delete it or fix its writer`,
-    );
-  }
-  return parsed.data;
-}
 
 /** The bandit's state in Redis, shared by every router replica of the experiment. */
 export class RedisBanditStore implements BanditStore {
@@ -96,19 +71,19 @@ export class RedisBanditStore implements BanditStore {
   async readAllocation(namespace: string): Promise<BanditAllocation | undefined> {
     const key = this.key(namespace, "allocation");
     const raw = await this.client.get(key);
-    return raw === null ? undefined : parseAllocation(raw, key);
+    return raw === null ? undefined : parseStored(allocationSchema, raw, key);
   }
 
   async writeAllocation(namespace: string, next: BanditAllocation): Promise<BanditAllocation> {
     const key = this.key(namespace, "allocation");
     const stored = await this.client.eval(
-      WRITE_ALLOCATION_SCRIPT,
+      COMPARE_AND_SET_BY_VERSION,
       1,
       key,
       String(next.version - 1),
       JSON.stringify(next),
     );
     if (typeof stored !== "string") throw new Error(`unexpected reply to the allocation write of ${key}`);
-    return parseAllocation(stored, key);
+    return parseStored(allocationSchema, stored, key);
   }
 }

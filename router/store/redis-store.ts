@@ -63,10 +63,11 @@ const stateRecordSchema = z.object({
 });
 
 /**
- * Compare-and-set of a state record on its version: writes ARGV[2] only when the stored record's
- * version equals ARGV[1] (0 when absent), and returns what is stored afterwards.
+ * Compare-and-set of a JSON record on its `version` field: writes ARGV[2] only when the stored
+ * record's version equals ARGV[1] (0 when absent), and returns what is stored afterwards. Used for
+ * the experiment state and the bandit's allocation.
  */
-const WRITE_STATE_SCRIPT = `
+export const COMPARE_AND_SET_BY_VERSION = `
 local current = redis.call('GET', KEYS[1])
 local version = 0
 if current then version = cjson.decode(current).version or 0 end
@@ -76,7 +77,7 @@ return ARGV[2]
 `;
 
 /** Parses a stored JSON value, naming the key when it is not what this router wrote. */
-function parseStored<T>(schema: z.ZodType<T>, raw: string, key: string): T {
+export function parseStored<T>(schema: z.ZodType<T>, raw: string, key: string): T {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -193,7 +194,7 @@ export class RedisStore implements RouterStore {
     checkStateRecord(next);
     const key = this.stateKey(experiment);
     const stored = await this.client.eval(
-      WRITE_STATE_SCRIPT,
+      COMPARE_AND_SET_BY_VERSION,
       1,
       key,
       String(next.version - 1),

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { runBanditAnalysis } from "../../../analysis/bandit-analysis.ts";
 import type { ExposureRecord, OutcomeRecord } from "../../../router/records.ts";
 import { parseSpec } from "../../../spec/load.ts";
-import { startRedis, type TestRedis } from "../../helpers/redis-server.ts";
+import { redisPerFile } from "../../helpers/redis-server.ts";
 import {
   chatTurn,
   json,
@@ -29,17 +29,10 @@ import {
 import type { ScriptedUpstream } from "../../helpers/scripted-upstream.ts";
 
 const harness = new RouterHarness();
-let redis: TestRedis;
+const redis = redisPerFile();
 let up: ScriptedUpstream;
 
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.stop());
 beforeEach(async () => {
-  const client = new Redis(redis.url);
-  await client.flushall();
-  client.disconnect();
   up = await harness.upstream({ tokens: ["ok"] });
 });
 afterEach(() => harness.cleanup());
@@ -53,7 +46,7 @@ function banditSpec(bandit: Record<string, unknown>) {
       ["rollout"],
       { mode: "bandit", bandit: { reward: "resolution_rate", floor: FLOOR, draws: 1000, ...bandit } },
     ],
-    [["router"], { store: "redis", redisUrl: redis.url }],
+    [["router"], { store: "redis", redisUrl: redis().url }],
   );
 }
 
@@ -178,7 +171,10 @@ describe("a bandit shared by two routers through Redis", () => {
     // Until both arms have 100 rewards (about the first 200 units) the allocation is the equal split.
     // Updates during burn-in (every 50 rewards) store the equal split again under new versions.
     const byTime = [...records].sort((a, b) => a.t.localeCompare(b.t));
-    const burnIn = byTime.slice(0, byTime.findIndex((r) => r.propensities?.control !== 0.5));
+    const burnIn = byTime.slice(
+      0,
+      byTime.findIndex((r) => r.propensities?.control !== 0.5),
+    );
     expect(burnIn.length).toBeGreaterThanOrEqual(190);
     const burnInControl = burnIn.filter((r) => r.assigned === "control").length;
     expect(Math.abs(burnInControl - burnIn.length / 2)).toBeLessThan(4 * Math.sqrt(burnIn.length / 4));
@@ -210,7 +206,7 @@ describe("rewards that do not count", () => {
     expect(sample(metrics, "llmab_bandit_rewards_total", { matched: "duplicate" })).toBe(1);
     expect(sample(metrics, "llmab_bandit_rewards_total", { matched: "unassigned" })).toBe(1);
     // One reward learned: one arm has n = 1 in the shared statistics, the other none.
-    const client = new Redis(redis.url);
+    const client = new Redis(redis().url);
     const keys = await client.keys("llmab:bandit:*:stats");
     const stats = await client.hgetall(keys[0]!);
     client.disconnect();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ExposureRecord } from "../../../router/records.ts";
-import { startRedis, type TestRedis } from "../../helpers/redis-server.ts";
+import { redisPerFile } from "../../helpers/redis-server.ts";
 import {
   chatTurn,
   eventually,
@@ -22,17 +22,10 @@ import {
 import type { ScriptedUpstream } from "../../helpers/scripted-upstream.ts";
 
 const harness = new RouterHarness();
-let redis: TestRedis;
+const redis = redisPerFile();
 let up: ScriptedUpstream;
 
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.stop());
 beforeEach(async () => {
-  const client = new Redis(redis.url);
-  await client.flushall();
-  client.disconnect();
   up = await harness.upstream({ tokens: ["ok"] });
 });
 afterEach(() => harness.cleanup());
@@ -44,7 +37,7 @@ function redisSpec(percent: number) {
   return specInput(
     [up.url],
     [["rollout", "treatmentPercent"], percent],
-    [["router"], { store: "redis", redisUrl: redis.url }],
+    [["router"], { store: "redis", redisUrl: redis().url }],
   );
 }
 
