@@ -6,8 +6,12 @@
  * meet; other record types in the log are skipped.
  *
  * Rules, and why:
- * - **One list per queryId.** Two lists under one id make its clicks ambiguous: an error naming
- *   both lines.
+ * - **One list per queryId.** Two lists under one id (a retried request that reused its id) make
+ *   its clicks ambiguous: every list of that id and its feedback are left out, and counted.
+ * - **A seed per query.** The router draws one for every list; a caller that fixes it makes every
+ *   query flip the same coins, so one ranker always picks first in the same slots and position
+ *   bias becomes a false preference. Lists that share a seed are counted, and the conclusion
+ *   refuses to name a winner while any do.
  * - **Feedback joins its list.** A query's feedback records are pooled (one post per click is fine)
  *   and each clicked id is looked up in the list; an id the list never showed is an error naming
  *   the feedback's line (the application is reporting clicks on something else). Feedback whose
@@ -64,12 +68,18 @@ export interface InterleavingLogReport {
   /** Distinct queryIds among them, and the first few of those ids. */
   readonly orphanQueries: number;
   readonly orphanExamples: readonly string[];
+  /** queryIds with more than one list (left out, with their feedback), and the lists they held. */
+  readonly ambiguousQueries: number;
+  readonly ambiguousLists: number;
+  /** Analysed lists whose seed another analysed list also used: not randomized per query. */
+  readonly repeatedSeeds: number;
   readonly result: InterleavingResult;
 }
 
 /** One interleaved list as recorded. */
 interface ListEntry {
   readonly line: number;
+  readonly seed: number;
   readonly control: string;
   readonly treatment: string;
   readonly items: InterleavedItem<string>[];
@@ -104,6 +114,8 @@ class Problems {
 interface Scan {
   experiment?: { name: string; line: number };
   readonly lists: Map<string, ListEntry>;
+  /** queryIds that named more than one list: ambiguous, left out. */
+  readonly ambiguous: Map<string, number>;
   readonly feedback: Map<string, FeedbackEntry[]>;
   feedbackRecords: number;
 }
@@ -154,16 +166,17 @@ function readList(rec: Record<string, unknown>, line: number, scan: Scan, proble
     }
   }
   if (problems.total > before || !nonEmpty(queryId) || !nonEmpty(control) || !nonEmpty(treatment)) return;
-  const previous = scan.lists.get(queryId);
-  if (previous !== undefined) {
-    problems.add(
-      line,
-      "queryId",
-      `"${queryId}" already has a list on line ${previous.line}: a queryId names one interleaved list (send a fresh one per list, or let the router generate it)`,
-    );
+  const repeats = scan.ambiguous.get(queryId);
+  if (repeats !== undefined) {
+    scan.ambiguous.set(queryId, repeats + 1);
     return;
   }
-  scan.lists.set(queryId, { line, control, treatment, items: list });
+  if (scan.lists.has(queryId)) {
+    scan.lists.delete(queryId);
+    scan.ambiguous.set(queryId, 2);
+    return;
+  }
+  scan.lists.set(queryId, { line, seed: rec.seed as number, control, treatment, items: list });
 }
 
 function readFeedback(rec: Record<string, unknown>, line: number, scan: Scan, problems: Problems): void {
@@ -193,7 +206,7 @@ function readFeedback(rec: Record<string, unknown>, line: number, scan: Scan, pr
 
 /** Reads every line of the log, checking the two interleaving record types and skipping the rest. */
 async function scanLog(file: string, problems: Problems): Promise<Scan> {
-  const scan: Scan = { lists: new Map(), feedback: new Map(), feedbackRecords: 0 };
+  const scan: Scan = { lists: new Map(), ambiguous: new Map(), feedback: new Map(), feedbackRecords: 0 };
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
   for await (const text of lines) {
@@ -264,7 +277,7 @@ function pairOf(scan: Scan, treatment: string | undefined, problems: Problems): 
  * (stats/interleaving.ts queryCredit), then B's (the treatment's) preference with its Wilson
  * interval and the exact sign test (analyzeInterleaving).
  *
- * Throws a DataError naming file, line and field for malformed records, duplicate lists, feedback
+ * Throws a DataError naming file, line and field for malformed records, feedback
  * naming items its list did not show, several experiments or rankers in one log, or no list at
  * all; a RangeError for an alpha outside (0, 1).
  */
@@ -292,6 +305,11 @@ export async function analyzeInterleavingLog(
 
   const credits: QueryCredit[] = [];
   let withFeedback = 0;
+  const seeds = new Map<number, number>();
+  for (const list of scan.lists.values()) {
+    if (list.control === control && list.treatment === treatment)
+      seeds.set(list.seed, (seeds.get(list.seed) ?? 0) + 1);
+  }
   for (const [queryId, list] of scan.lists) {
     if (list.control !== control || list.treatment !== treatment) continue;
     const feedback = scan.feedback.get(queryId) ?? [];
@@ -319,7 +337,7 @@ export async function analyzeInterleavingLog(
   let orphanFeedback = 0;
   const orphanIds: string[] = [];
   for (const [queryId, entries] of scan.feedback) {
-    if (scan.lists.has(queryId)) continue;
+    if (scan.lists.has(queryId) || scan.ambiguous.has(queryId)) continue;
     orphanFeedback += entries.length;
     orphanIds.push(queryId);
   }
@@ -334,6 +352,9 @@ export async function analyzeInterleavingLog(
     orphanFeedback,
     orphanQueries: orphanIds.length,
     orphanExamples: orphanIds.slice(0, MAX_ORPHAN_EXAMPLES),
+    ambiguousQueries: scan.ambiguous.size,
+    ambiguousLists: [...scan.ambiguous.values()].reduce((a, n) => a + n, 0),
+    repeatedSeeds: [...seeds.values()].filter((n) => n > 1).reduce((a, n) => a + n, 0),
     result: analyzeInterleaving(credits, alpha),
   };
 }

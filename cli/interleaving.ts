@@ -35,6 +35,9 @@ const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n ==
 export function conclusion(r: InterleavingLogReport): string {
   const { result, alpha } = r;
   const decided = result.winsA + result.winsB;
+  if (r.repeatedSeeds > 0) {
+    return `${count(r.repeatedSeeds)} lists share their seed with another list, so queries were not randomized independently (a caller fixed the seed?) and position bias can pose as a preference: no conclusion`;
+  }
   if (decided === 0) {
     return "no query was decided (no clicks, or only ties): no preference can be measured yet";
   }
@@ -60,6 +63,11 @@ export function renderInterleaving(r: InterleavingLogReport): string {
   if (r.orphanFeedback > 0) {
     out.push(
       `Skipped: ${plural(r.orphanFeedback, "feedback record")} for ${plural(r.orphanQueries, "query", "queries")} with no list in this log (e.g. ${r.orphanExamples.join(", ")})`,
+    );
+  }
+  if (r.ambiguousQueries > 0) {
+    out.push(
+      `Skipped: ${plural(r.ambiguousQueries, "query", "queries")} with several lists under one queryId (${plural(r.ambiguousLists, "list")}: a retry reused the id), and their feedback`,
     );
   }
   out.push(`\nConclusion: ${conclusion(r)}`);

@@ -15,6 +15,12 @@
  *   clicked or used, written as an `interleaving_feedback` record. Post once per query or once per
  *   click: the analysis takes the union of a query's feedback.
  *
+ * `seed` in the request is for replaying a logged list only: the same seed on every query flips the
+ * same coins every time, so one ranker always picks first in the same slots and position bias poses
+ * as a preference (the analysis counts lists that share a seed and then draws no conclusion).
+ * Interleaving shows the treatment's results on every query whatever the rollout percent; pause
+ * the experiment to stop it.
+ *
  * The router keeps no per-query state: it neither remembers the lists it served nor checks feedback
  * against them, so any replica can take either call and nothing grows with traffic. The event log
  * joins them by queryId (`llm-ab interleaving analyze`, analysis/interleaving-log.ts), which also

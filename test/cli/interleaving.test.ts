@@ -13,13 +13,16 @@ afterEach(() => harness.cleanup());
 
 const T = "2026-11-27T12:00:00.000Z";
 
+/** Every list its own seed, as the router draws them (shared seeds void the analysis). */
+let nextSeed = 1;
+
 function list(queryId: string): InterleavingRecord {
   return {
     type: "interleaving",
     t: T,
     experiment: "search-ranker",
     queryId,
-    seed: 1,
+    seed: nextSeed++,
     control: "bm25",
     treatment: "dense",
     items: [
@@ -66,6 +69,20 @@ describe("llm-ab interleaving analyze", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
       "Conclusion: no detectable preference between dense and bm25 at alpha 0.05 over 22 decided queries",
+    );
+  });
+
+  it("refuses a conclusion when lists share seeds, and reports skipped retries", async () => {
+    const records = [];
+    for (let q = 0; q < 40; q++) {
+      records.push({ ...list(`q-${q}`), seed: 7 }, feedback(`q-${q}`, ["y"]));
+    }
+    records.push(list("q-0"));
+    const run = await runCli("interleaving", "analyze", writeJsonl(dir, "fixed.jsonl", records));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Skipped: 1 query with several lists under one queryId (2 lists");
+    expect(run.stdout).toContain(
+      "Conclusion: 39 lists share their seed with another list, so queries were not randomized independently",
     );
   });
 
