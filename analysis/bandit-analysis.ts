@@ -12,6 +12,14 @@
  *   have zero covariance (disjoint units), so the difference's variance is the sum of theirs.
  *   The floor bounds every weight by 1/floor, which keeps the normal approximation usable; without
  *   a floor adaptive data can break it, so these intervals are approximate, and say so.
+ * - **Units**: those first exposed while the experiment was active. A unit first assigned while
+ *   paused or rolled back was served control whatever its arm; leaving those out depends on when,
+ *   not where, a unit was assigned, so it costs units but not validity (they are counted).
+ * - **Missing rewards**: a unit without a reward value is left out of that metric, so each arm's
+ *   reporting rate is compared (Pearson χ² over arms × reported/missing, at the SRM threshold): an
+ *   arm that loses users before they report would bias the weighted means, and holds the verdict.
+ * - **Guardrails** (latency, errors, cost) are judged live by the Prometheus rules, not here: the
+ *   report says so rather than counting them as passed.
  * - **Propensity check** (the bandit's sample-ratio check): each unit's arm is a draw from its
  *   recorded probabilities, so arm k's expected count is Σ π_k over units; Pearson's χ² on k − 1
  *   degrees of freedom against those expectations. A failure means the logged propensities are
@@ -19,6 +27,7 @@
  */
 import { isRouterMeasuredName } from "../spec/router-measured.ts";
 import type { ExperimentSpec } from "../spec/schema.ts";
+import { armContingency } from "../stats/contingency.ts";
 import { chisqSf, normQuantile, twoSidedNormalP } from "../stats/distributions.ts";
 import { ipwArmMeans } from "../stats/ipw.ts";
 import { type BanditUnit, readBanditLog } from "./bandit-log.ts";
@@ -78,13 +87,20 @@ export interface BanditAnalysisReport {
     observed: Record<string, number>;
     expected: Record<string, number>;
   };
+  /** Units left out because they were first exposed while the experiment was paused or rolled back. */
+  excludedInactive: number;
+  /** Units per arm that reported the reward, of those exposed, and whether the rates differ. */
+  rewardReporting: {
+    reported: Record<string, number>;
+    exposed: Record<string, number>;
+    pValue: number;
+    alarm: boolean;
+  };
   metrics: BanditMetricReport[];
   data: { file: string };
 }
 
-const SRM_THRESHOLD = 0.001;
-
-function propensityCheck(units: readonly BanditUnit[], arms: readonly string[]) {
+function propensityCheck(units: readonly BanditUnit[], arms: readonly string[], threshold: number) {
   const observed: Record<string, number> = {};
   const expected: Record<string, number> = {};
   for (const arm of arms) {
@@ -95,7 +111,32 @@ function propensityCheck(units: readonly BanditUnit[], arms: readonly string[]) 
   const chi2 = live.reduce((s, arm) => s + (observed[arm]! - expected[arm]!) ** 2 / expected[arm]!, 0);
   const df = Math.max(live.length - 1, 1);
   const pValue = chisqSf(chi2, df);
-  return { chi2, df, pValue, alarm: pValue < SRM_THRESHOLD, observed, expected };
+  return { chi2, df, pValue, alarm: pValue < threshold, observed, expected };
+}
+
+/**
+ * Whether every arm reports the reward at the same rate: Pearson χ² of the arms × {reported,
+ * missing} table (armContingency's two rows carry reported and missing counts here; the statistic
+ * is the same either way round).
+ */
+function rewardReporting(
+  units: readonly BanditUnit[],
+  arms: readonly string[],
+  reward: string,
+  threshold: number,
+) {
+  const columns = arms.map((arm) => {
+    const mine = units.filter((u) => u.arm === arm);
+    const reported = mine.filter((u) => u.outcomes.has(reward)).length;
+    return { control: reported, treatment: mine.length - reported };
+  });
+  const { pValue } = armContingency(columns);
+  return {
+    reported: Object.fromEntries(arms.map((arm, i) => [arm, columns[i]!.control])),
+    exposed: Object.fromEntries(arms.map((arm, i) => [arm, columns[i]!.control + columns[i]!.treatment])),
+    pValue,
+    alarm: pValue < threshold,
+  };
 }
 
 function metricReport(
@@ -170,7 +211,7 @@ export async function runBanditAnalysis(
     (m): m is typeof m & { kind: "binary" | "continuous" } =>
       (m.kind === "binary" || m.kind === "continuous") && !isRouterMeasuredName(m.name),
   );
-  const units = [
+  const all = [
     ...(
       await readBanditLog(dataPath, {
         variants: arms,
@@ -178,6 +219,7 @@ export async function runBanditAnalysis(
       })
     ).values(),
   ];
+  const units = all.filter((u) => u.firstState === "active");
   if (units.length === 0) {
     throw new DataError(
       [{ file: dataPath, line: 0, message: "holds no exposures: nothing to analyze yet" }],
@@ -186,17 +228,28 @@ export async function runBanditAnalysis(
   }
   const alpha = spec.analysis.alpha;
   const k = treatments.length;
-  const check = propensityCheck(units, arms);
+  const threshold = spec.analysis.srmThreshold;
+  const check = propensityCheck(units, arms, threshold);
+  const reporting = rewardReporting(units, arms, bandit.reward, threshold);
   const metrics = declared.map((m) =>
     metricReport(m.name, m.kind, m.direction, m.name === bandit.reward, units, arms, alpha),
   );
-  const versions = units.map((u) => u.allocationVersion);
+  let lowVersion = Number.POSITIVE_INFINITY;
+  let highVersion = Number.NEGATIVE_INFINITY;
+  for (const u of units) {
+    lowVersion = Math.min(lowVersion, u.allocationVersion);
+    highVersion = Math.max(highVersion, u.allocationVersion);
+  }
   const reasons: string[] = [];
   let verdict: "ship" | "hold" = "hold";
   const reward = metrics.find((m) => m.reward);
   if (check.alarm) {
     reasons.push(
       `propensity check failed (χ² = ${check.chi2.toFixed(1)}, p = ${check.pValue.toExponential(2)}): units were not drawn with the probabilities the log records, so no weighted estimate holds`,
+    );
+  } else if (reporting.alarm) {
+    reasons.push(
+      `arms report ${bandit.reward} at different rates (p = ${reporting.pValue.toExponential(2)}): units missing a reward are left out, so the weighted means would be biased`,
     );
   } else if (reward !== undefined) {
     const better = reward.comparisons.filter((c) => c.status === "better");
@@ -210,6 +263,11 @@ export async function runBanditAnalysis(
     const worse = reward.comparisons.filter((c) => c.status === "worse").map((c) => c.treatment);
     if (worse.length > 0) reasons.push(`worse than ${control} on ${reward.name}: ${worse.join(", ")}`);
   }
+  if (spec.metrics.guardrails.length > 0) {
+    reasons.push(
+      `guardrails (${spec.metrics.guardrails.map((g) => g.name).join(", ")}) are judged live by the Prometheus rules, not by this analysis`,
+    );
+  }
   return {
     experiment: spec.name,
     mode: "bandit",
@@ -218,7 +276,9 @@ export async function runBanditAnalysis(
     verdict,
     reasons,
     units: units.length,
-    allocationVersions: [Math.min(...versions), Math.max(...versions)],
+    allocationVersions: [lowVersion, highVersion],
+    excludedInactive: all.length - units.length,
+    rewardReporting: reporting,
     estimator:
       "arm means weighted by inverse propensity (Hajek): allocation was adaptive, so plain means are biased; intervals are normal approximations, bounded by the floor",
     correction: { comparisons: k, alphaPerComparison: alpha / k },

@@ -22,6 +22,8 @@ export interface BanditUnit {
   allocationVersion: number;
   /** Every arm's probability at that draw. */
   propensities: Record<string, number>;
+  /** The runtime state at the unit's first exposure (control serves every unit unless active). */
+  firstState: string;
   /** Reduced outcome value per metric (see the file comment). */
   outcomes: Map<string, number>;
 }
@@ -35,6 +37,7 @@ export interface BanditLogRequest {
 
 interface UnitDraft {
   t: number;
+  state: string;
   arm: string;
   propensities: Record<string, number>;
   version: number;
@@ -88,6 +91,7 @@ export async function readBanditLog(path: string, req: BanditLogRequest): Promis
       propensity: d.propensities[d.arm] ?? Number.NaN,
       allocationVersion: d.version,
       propensities: d.propensities,
+      firstState: d.state,
       outcomes,
     });
   }
@@ -122,7 +126,7 @@ function readExposure(
     return report(
       line,
       "propensities",
-      "missing: a bandit's exposures record every arm's probability (was this log written in another rollout mode?)",
+      "missing: a bandit's exposures record every arm's probability (was this log, or this unit's assignment, written in another rollout mode? switch to bandit with a new salt)",
     );
   }
   const propensities = p as Record<string, unknown>;
@@ -143,6 +147,7 @@ function readExposure(
   if (known !== undefined && known.t <= t) return true;
   first.set(unit, {
     t,
+    state: typeof rec.state === "string" ? rec.state : "active",
     arm,
     propensities: propensities as Record<string, number>,
     version: typeof rec.allocationVersion === "number" ? rec.allocationVersion : 0,

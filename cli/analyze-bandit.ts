@@ -42,6 +42,19 @@ export function renderBanditReport(r: BanditAnalysisReport): string {
       .map(([arm, n]) => `${arm} ${n} (expected ${check.expected[arm]?.toFixed(1)})`)
       .join(", ")}`,
   ];
+  const reporting = r.rewardReporting;
+  out.push(
+    `Rewards reported: ${Object.entries(reporting.exposed)
+      .map(([arm, n]) => `${arm} ${reporting.reported[arm] ?? 0} of ${n}`)
+      .join(
+        ", ",
+      )}; p = ${p(reporting.pValue)}${reporting.alarm ? " — ALARM: arms report at different rates" : ""}`,
+  );
+  if (r.excludedInactive > 0) {
+    out.push(
+      `Left out: ${r.excludedInactive} units first exposed while the experiment was paused or rolled back (control served them)`,
+    );
+  }
   for (const m of r.metrics) out.push(...metricLines(m, level));
   out.push(`\nVerdict: ${r.verdict.toUpperCase()}`);
   for (const reason of r.reasons) out.push(`  - ${reason}`);

@@ -142,7 +142,8 @@ export class Assigner {
       firstAssignedAt: now,
       allocationPercent: Math.round((1 - control) * 1e6) / 1e4,
       bucket,
-      propensities: allocation.probabilities,
+      // Exactly the vector drawn from (the bandit's namespace guarantees it names these arms).
+      propensities: Object.fromEntries(arms.map((arm, i) => [arm, probabilities[i]!])),
       allocationVersion: allocation.version,
     };
   }

@@ -116,8 +116,13 @@ function storeFor(
     return { store: new MemoryStore({ capacity: spec.router.maxStoredUnits }) };
   const url = spec.router.redisUrl;
   if (url === undefined) throw new Error("router.store is redis but router.redisUrl is not set");
+  // A bandit stores `request` units too (to match their rewards): they need not outlive the window.
+  const bandit = spec.rollout.bandit;
+  const ttlSeconds =
+    spec.unit === "request" && bandit !== undefined ? bandit.rewardWindowSeconds + 3600 : undefined;
   const redis = new RedisStore({
     url,
+    ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
     // ioredis reports every failed reconnect; the resilient store logs the outage itself.
     onConnectionError: (error) => logger.debug({ error: error.message }, "redis connection error"),
   });

@@ -61,12 +61,12 @@ export const defaultMirrorPercent: Readonly<Record<RolloutMode, number>> = {
 export const banditSchema = z
   .strictObject({
     reward: metricName.describe(
-      "The outcome metric the bandit maximises (or minimises, per the metric's direction): a binary (Beta–Bernoulli) or continuous (normal) primary or secondary metric posted to POST /v1/outcomes.",
+      "The outcome metric the bandit maximises (or minimises, per the metric's direction): a binary (Beta–Bernoulli) or continuous (normal) primary or secondary metric posted to POST /v1/outcomes. Post failures too (0 for a binary reward): a reward posted only on success makes every arm look perfect. The bandit learns each unit's first reward within rewardWindow; analyze reads the unit's reduced value (last for binary, mean otherwise).",
     ),
-    floor: between(0, 0.5)
+    floor: between(0, 0.5, { exclusiveMin: true })
       .default(0.05)
       .describe(
-        "Lowest allocation probability of any arm, so every arm keeps learning and inverse-propensity weights stay ≤ 1/floor. Must be below 1/arms. Default 0.05.",
+        "Lowest allocation probability of any arm, > 0, so every arm keeps learning and inverse-propensity weights stay ≤ 1/floor (a zero floor lets an arm's probability reach 0, after which it never returns and its weights are unbounded). Must be below 1/arms. Default 0.05.",
       ),
     burnIn: intAtLeast(0)
       .default(100)

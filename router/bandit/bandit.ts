@@ -73,6 +73,9 @@ export class Bandit {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private updating: Promise<void> | undefined;
+  /** Store failures since the last warning, and when that was (one line per 10 s in an outage). */
+  private failures = 0;
+  private lastWarning = Number.NEGATIVE_INFINITY;
 
   constructor(options: BanditOptions) {
     this.options = options;
@@ -80,6 +83,15 @@ export class Bandit {
     this.refreshMs = options.refreshMs ?? 1_000;
     this.now = options.now ?? Date.now;
     this.allocationInForce = initialAllocation(options.policy.arms);
+  }
+
+  private warn(error: unknown, what: string): void {
+    this.failures++;
+    const now = Date.now();
+    if (now - this.lastWarning < 10_000) return;
+    this.options.logger.warn({ error: (error as Error).message, failures: this.failures }, what);
+    this.lastWarning = now;
+    this.failures = 0;
   }
 
   /** Reads the stored allocation once, then keeps reading it every `refreshMs`. */
@@ -113,10 +125,7 @@ export class Bandit {
       const stored = await this.options.store.readAllocation(this.options.namespace);
       if (stored !== undefined) this.adopt(stored);
     } catch (error) {
-      this.options.logger.warn(
-        { error: (error as Error).message },
-        "cannot read the bandit allocation: keeping the one in force",
-      );
+      this.warn(error, "cannot read the bandit allocation: keeping the one in force");
     }
   }
 
@@ -146,11 +155,19 @@ export class Bandit {
     const { store, namespace } = this.options;
     let total: number;
     try {
-      // The mark outlives the window by the time already spent in it, so a retry cannot count twice.
-      if (!(await store.claimReward(namespace, unit, this.policy.rewardWindowSeconds))) return "duplicate";
-      total = await store.addReward(namespace, arm, learnedReward(this.policy, value));
+      // The mark lasts a whole window from now, longer than the unit's window has left, so a retry
+      // inside the window cannot count twice.
+      const counted = await store.recordReward(
+        namespace,
+        unit,
+        this.policy.rewardWindowSeconds,
+        arm,
+        learnedReward(this.policy, value),
+      );
+      if (counted === undefined) return "duplicate";
+      total = counted;
     } catch (error) {
-      this.options.logger.warn({ error: (error as Error).message }, "cannot record a bandit reward");
+      this.warn(error, "cannot record a bandit reward (counted as unrecorded)");
       return "unrecorded";
     }
     if (updateDue(this.policy, this.allocationInForce, total, now)) await this.update(total);
@@ -181,10 +198,7 @@ export class Bandit {
         if (stored.version === next.version && stored.updatedAt === next.updatedAt)
           this.options.reporter.update();
       } catch (error) {
-        this.options.logger.warn(
-          { error: (error as Error).message },
-          "cannot update the bandit allocation: keeping the one in force",
-        );
+        this.warn(error, "cannot update the bandit allocation: keeping the one in force");
       }
     })().finally(() => {
       this.updating = undefined;

@@ -1,6 +1,6 @@
 /**
  * The bandit policy a spec asks for (rollout.mode bandit), resolved once per spec: the arms in a
- * fixed order (control first, then treatments in spec order) and the reward metric's kind and
+ * fixed order (control first, then the treatments sorted by name, as `armsOf` gives them) and the reward metric's kind and
  * direction. Spec validation (spec/validate-bandit.ts) guarantees the reward is a declared binary
  * or continuous metric.
  */

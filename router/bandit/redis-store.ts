@@ -2,8 +2,10 @@
  * The bandit's shared state in Redis, next to the assignments (same client, same key prefix):
  *
  * - `<prefix>bandit:<namespace>:stats`, a hash with `<arm>:n`, `<arm>:sum`, `<arm>:sumsq` and
- *   `total`, incremented in one MULTI per reward so a reader never sees half a reward;
- * - `<prefix>bandit:<namespace>:rewarded:<unit>`, `SET NX EX`: the unit's reward was counted;
+ *   `total`;
+ * - `<prefix>bandit:<namespace>:rewarded:<unit>`: the unit's reward was counted (expires after the
+ *   reward window). Marking and counting are one Lua script, so a reader never sees half a reward
+ *   and a timeout cannot leave a reward marked but uncounted;
  * - `<prefix>bandit:<namespace>:allocation`, the allocation as JSON, replaced by a Lua
  *   compare-and-set on its version (the same pattern as the experiment state).
  *
@@ -26,6 +28,18 @@ const allocationSchema = z.object({
   regret: z.number().nullable(),
 });
 
+/**
+ * KEYS[1] the unit's reward mark, KEYS[2] the stats hash; ARGV ttl, arm, value, value². Returns
+ * nil when the unit was already rewarded, else the new total.
+ */
+const RECORD_REWARD_SCRIPT = `
+if not redis.call('SET', KEYS[1], '1', 'EX', ARGV[1], 'NX') then return nil end
+redis.call('HINCRBY', KEYS[2], ARGV[2] .. ':n', 1)
+redis.call('HINCRBYFLOAT', KEYS[2], ARGV[2] .. ':sum', ARGV[3])
+redis.call('HINCRBYFLOAT', KEYS[2], ARGV[2] .. ':sumsq', ARGV[4])
+return redis.call('HINCRBY', KEYS[2], 'total', 1)
+`;
+
 /** The bandit's state in Redis, shared by every router replica of the experiment. */
 export class RedisBanditStore implements BanditStore {
   constructor(
@@ -37,25 +51,25 @@ export class RedisBanditStore implements BanditStore {
     return `${this.prefix}bandit:${namespace}:${what}`;
   }
 
-  async claimReward(namespace: string, unit: string, ttlSeconds: number): Promise<boolean> {
+  async recordReward(
+    namespace: string,
+    unit: string,
+    ttlSeconds: number,
+    arm: string,
+    value: number,
+  ): Promise<number | undefined> {
     const ttl = Math.max(1, Math.ceil(ttlSeconds));
-    return (await this.client.set(this.key(namespace, `rewarded:${unit}`), "1", "EX", ttl, "NX")) === "OK";
-  }
-
-  async addReward(namespace: string, arm: string, value: number): Promise<number> {
-    const key = this.key(namespace, "stats");
-    const replies = await this.client
-      .multi()
-      .hincrby(key, `${arm}:n`, 1)
-      .hincrbyfloat(key, `${arm}:sum`, value)
-      .hincrbyfloat(key, `${arm}:sumsq`, value * value)
-      .hincrby(key, "total", 1)
-      .exec();
-    const last = replies?.[3];
-    if (last === undefined || last[0] !== null) {
-      throw last?.[0] ?? new Error(`the reward transaction on ${key} was discarded`);
-    }
-    return Number(last[1]);
+    const total = await this.client.eval(
+      RECORD_REWARD_SCRIPT,
+      2,
+      this.key(namespace, `rewarded:${unit}`),
+      this.key(namespace, "stats"),
+      String(ttl),
+      arm,
+      String(value),
+      String(value * value),
+    );
+    return total === null ? undefined : Number(total);
   }
 
   async readStats(namespace: string, arms: readonly string[]): Promise<ArmStats[]> {

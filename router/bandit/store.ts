@@ -10,12 +10,18 @@ import type { BanditAllocation } from "./allocation.ts";
 /** The bandit's shared state, per experiment namespace (experiment + salt digest). */
 export interface BanditStore {
   /**
-   * Marks the unit's reward as counted; true only the first time for a unit, so a unit that posts
-   * its reward twice (retries, a changed mind) is learned from once. Forgotten after `ttlSeconds`.
+   * Counts the unit's reward for `arm`, once: the first call for a unit within `ttlSeconds` adds
+   * the value to the arm's statistics and returns the total of rewards of all arms afterwards; a
+   * later one changes nothing and returns undefined. One atomic step, so a failure can neither
+   * mark a reward without counting it nor count it twice.
    */
-  claimReward(namespace: string, unit: string, ttlSeconds: number): Promise<boolean>;
-  /** Adds one learned reward to an arm; returns the total of rewards of all arms afterwards. */
-  addReward(namespace: string, arm: string, value: number): Promise<number>;
+  recordReward(
+    namespace: string,
+    unit: string,
+    ttlSeconds: number,
+    arm: string,
+    value: number,
+  ): Promise<number | undefined>;
   /** Every arm's statistics, in the order given (arms never rewarded are zeros). */
   readStats(namespace: string, arms: readonly string[]): Promise<ArmStats[]>;
   /** The stored allocation, or undefined before the first update. */
@@ -42,11 +48,17 @@ export class MemoryBanditStore implements BanditStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async claimReward(namespace: string, unit: string, ttlSeconds: number): Promise<boolean> {
+  async recordReward(
+    namespace: string,
+    unit: string,
+    ttlSeconds: number,
+    arm: string,
+    value: number,
+  ): Promise<number | undefined> {
     const key = `${namespace}\u0000${unit}`;
     const until = this.rewarded.get(key);
     const now = this.now();
-    if (until !== undefined && until > now) return false;
+    if (until !== undefined && until > now) return undefined;
     // Expired marks are swept now and then, as Redis expires its keys, so memory stays bounded by
     // the units rewarded within one window.
     if (this.rewarded.size >= this.nextSweep) {
@@ -54,10 +66,6 @@ export class MemoryBanditStore implements BanditStore {
       this.nextSweep = Math.max(SWEEP_EVERY, 2 * this.rewarded.size);
     }
     this.rewarded.set(key, now + ttlSeconds * 1000);
-    return true;
-  }
-
-  async addReward(namespace: string, arm: string, value: number): Promise<number> {
     const arms = this.stats.get(namespace) ?? new Map<string, ArmStats>();
     this.stats.set(namespace, arms);
     const s = arms.get(arm) ?? emptyArm();

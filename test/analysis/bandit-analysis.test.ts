@@ -4,7 +4,7 @@
  * that catches a log whose recorded probabilities are not the ones units were drawn with, and bad
  * records named by line.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -54,6 +54,48 @@ describe("a two-arm bandit's analysis", () => {
     expect(report.propensityCheck.alarm).toBe(true);
     expect(report.verdict).toBe("hold");
     expect(report.reasons[0]).toContain("propensity check failed");
+  });
+});
+
+describe("what a bandit analysis leaves out or refuses", () => {
+  const two = banditSpec();
+  const arms = ["control", "treatment"];
+  /** The simulated log with each record passed through `edit` (undefined drops it). */
+  function edited(seed: number, name: string, edit: (rec: Record<string, unknown>) => object | undefined) {
+    const lines = readFileSync(simulateBanditLog(dir, seed, [0.4, 0.7], arms), "utf8")
+      .trim()
+      .split("\n");
+    const path = join(dir, name);
+    const kept = lines.flatMap((line) => edit(JSON.parse(line) as Record<string, unknown>) ?? []);
+    writeFileSync(path, `${kept.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    return path;
+  }
+
+  it("leaves out units first exposed while paused (control served them), and counts them", async () => {
+    const path = edited(31, "paused.jsonl", (rec) =>
+      rec.type === "exposure" && Number(String(rec.unit).slice(1)) < 300 ? { ...rec, state: "paused" } : rec,
+    );
+    const report = await runBanditAnalysis(two, path);
+    expect(report.excludedInactive).toBe(300);
+    expect(report.units).toBe(1700);
+  });
+
+  it("holds when one arm reports its reward less often (the weighted means would be biased)", async () => {
+    let n = 0;
+    const path = edited(32, "lost.jsonl", (rec) =>
+      rec.type === "outcome" && rec.variant === "treatment" && n++ % 3 === 0 ? undefined : rec,
+    );
+    const report = await runBanditAnalysis(two, path);
+    expect(report.rewardReporting.alarm).toBe(true);
+    expect(report.verdict).toBe("hold");
+    expect(report.reasons[0]).toContain("report resolution_rate at different rates");
+  });
+
+  it("says that guardrails are judged live, not by this analysis", async () => {
+    const report = await runBanditAnalysis(two, simulateBanditLog(dir, 33, [0.4, 0.7], arms));
+    expect(report.reasons.at(-1)).toBe(
+      "guardrails (ttft_p95_seconds, error_rate, cost_per_session_usd) are judged live by the Prometheus rules, not by this analysis",
+    );
   });
 });
 

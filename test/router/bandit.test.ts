@@ -94,26 +94,6 @@ describe("the shared allocation", () => {
   });
 });
 
-describe("the memory bandit store", () => {
-  it("stores an allocation only over the version before it", async () => {
-    const store = new MemoryBanditStore();
-    const v1 = { ...initialAllocation(POLICY.arms), version: 1 };
-    expect(await store.writeAllocation("ns", v1)).toBe(v1);
-    const stale = { ...initialAllocation(POLICY.arms), version: 1, rewards: 99 };
-    expect(await store.writeAllocation("ns", stale)).toBe(v1);
-    expect(await store.readAllocation("ns")).toBe(v1);
-  });
-
-  it("counts a unit's reward once per window", async () => {
-    let now = 0;
-    const store = new MemoryBanditStore(() => now);
-    expect(await store.claimReward("ns", "u", 10)).toBe(true);
-    expect(await store.claimReward("ns", "u", 10)).toBe(false);
-    now = 10_001;
-    expect(await store.claimReward("ns", "u", 10)).toBe(true);
-  });
-});
-
 const ACTIVE = { state: { state: "active", changedAt: 0 } };
 
 function recorder() {
@@ -208,7 +188,7 @@ describe("a bandit", () => {
     store.readAllocation = () => Promise.reject(new Error("down"));
     await a.beforeNewUnit();
     expect(a.current().version).toBe(0);
-    store.addReward = () => Promise.reject(new Error("down"));
+    store.recordReward = () => Promise.reject(new Error("down"));
     expect(
       await a.observe({ ...ACTIVE, unit: "u", arm: "control", firstAssignedAt: Date.now(), value: 1 }),
     ).toBe("unrecorded");
