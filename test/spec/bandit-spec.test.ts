@@ -93,7 +93,7 @@ const cases: InvalidCase[] = [
     name: "the floor is a probability at most ½",
     patches: [bandit({ reward: "resolution_rate", floor: 0.6 })],
     path: "rollout.bandit.floor",
-    says: ["between 0 and 0.5", "got 0.6"],
+    says: ["must be in (0, 0.5]", "got 0.6"],
   },
   {
     name: "batches hold at least one reward",
