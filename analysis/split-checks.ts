@@ -6,7 +6,6 @@
 import type { ExperimentSpec } from "../spec/schema.ts";
 import { armContingency } from "../stats/contingency.ts";
 import type { SrmResult } from "../stats/srm.ts";
-import type { DataSummary } from "./data-summary.ts";
 import type { ArmStats } from "./metric-tests.ts";
 
 export interface SplitCheck {

@@ -18,6 +18,7 @@ import {
   specConfigMapData,
   specConfigMapName,
 } from "./builders/router-container.ts";
+import { banditStoreProblem, DEFAULT_ROUTER_REPLICAS } from "./builders/router-replicas.ts";
 import {
   adminService,
   inClusterRedisUrl,
@@ -42,7 +43,12 @@ export type RouterPlacement =
     }
   | {
       readonly kind: "sidecar";
-      /** Name (`metadata.name` or Pulumi resource name) of the application Deployment to inject into. */
+      /**
+       * Name (`metadata.name` or Pulumi resource name) of the application Deployment to inject into.
+       * Each of its pods runs a router: with a bandit on the memory store, the injection refuses a
+       * Deployment whose `spec.replicas` is above 1 (unset counts as Kubernetes' default of 1; an
+       * autoscaler on the application is not visible here, so give such an application Redis).
+       */
       readonly deployment: string;
       /** Labels of the application's pods, for the admin Service the Alertmanager webhook targets. */
       readonly podSelector: Readonly<Record<string, string>>;
@@ -147,7 +153,7 @@ export class ExperimentRouter extends pulumi.ComponentResource {
       const sidecar = routerSidecar(spec, { namespace, specHash: this.specHash, ...imageOption });
       this.address = pulumi.output(`http://127.0.0.1:${ROUTER_PROXY_PORT}`);
       this.sidecar = sidecar;
-      this.sidecarTransformation = sidecarTransformation(placement.deployment, sidecar);
+      this.sidecarTransformation = sidecarTransformation(spec, placement.deployment, sidecar);
     }
 
     // The pods the router runs in: its own, or the application's with the sidecar.
@@ -188,10 +194,21 @@ function routerSpecFor(
   redis: "statefulset" | "external",
   placement: RouterPlacement,
 ): ExperimentSpec {
-  if (placement.kind === "standalone" && (placement.replicas ?? 2) > 1 && spec.router.store !== "redis") {
+  const replicas = placement.kind === "standalone" ? (placement.replicas ?? DEFAULT_ROUTER_REPLICAS) : 1;
+  const bandit = banditStoreProblem(
+    spec,
+    {
+      count: replicas,
+      field: "placement.replicas",
+      unit: "router replica",
+    },
+    { redis: "redis" },
+  );
+  if (bandit !== undefined) throw new pulumi.InputPropertyError(bandit);
+  if (replicas > 1 && spec.router.store !== "redis") {
     throw new pulumi.InputPropertyError({
       propertyPath: "router.store",
-      reason: `must be "redis" with ${placement.replicas ?? 2} router replicas: each process would otherwise assign units on its own`,
+      reason: `must be "redis" with ${replicas} router replicas: each process would otherwise assign units on its own`,
     });
   }
   if (redis === "statefulset" && spec.router.store !== "redis") {
@@ -206,16 +223,43 @@ function routerSpecFor(
   return spec;
 }
 
-/** A transformation injecting `sidecar` into the Deployment named `target`, whatever its inputs hold. */
-function sidecarTransformation(target: string, sidecar: RouterSidecar): pulumi.ResourceTransformation {
+/**
+ * A transformation injecting `sidecar` into the Deployment named `target`, whatever its inputs hold,
+ * after checking that its pods (one router each) can share the experiment's store.
+ */
+function sidecarTransformation(
+  experiment: ExperimentSpec,
+  target: string,
+  sidecar: RouterSidecar,
+): pulumi.ResourceTransformation {
+  const check = (replicas: unknown): void => {
+    const problem = banditStoreProblem(
+      experiment,
+      {
+        // Kubernetes runs one pod when `replicas` is unset.
+        count: typeof replicas === "number" ? replicas : 1,
+        field: "spec.replicas",
+        unit: "application pod",
+        detail: `(spec.replicas of Deployment ${target}, one router sidecar per pod)`,
+      },
+      // Here `spec.` is the application Deployment's; the experiment spec's fields go unprefixed.
+      { spec: "", redis: "the router component's redis" },
+    );
+    if (problem !== undefined) throw new pulumi.InputPropertyError(problem);
+  };
   return (args) => {
     if (args.type !== "kubernetes:apps/v1:Deployment") return undefined;
     const metadataName = (args.props.metadata as { name?: unknown } | undefined)?.name;
     if (args.name !== target && metadataName !== target) return undefined;
+    // A plain count fails right where the application's Deployment is declared; one known only at
+    // deployment time (an Output) fails its registration below.
+    const plain = (args.props.spec as { replicas?: unknown } | undefined)?.replicas;
+    if (typeof plain === "number") check(plain);
     // The template may hold Outputs; unwrap them all, then inject into plain data.
-    const spec = pulumi
-      .output(args.props.spec as pulumi.Input<Json>)
-      .apply((value) => injectRouterSidecar({ spec: value }, sidecar).spec as Json);
+    const spec = pulumi.output(args.props.spec as pulumi.Input<Json>).apply((value) => {
+      check(value.replicas);
+      return injectRouterSidecar({ spec: value }, sidecar).spec as Json;
+    });
     return { props: { ...args.props, spec }, opts: args.opts };
   };
 }

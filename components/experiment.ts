@@ -8,10 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { planExperiment } from "../analysis/plan.ts";
 import type { ExperimentSpec } from "../spec/schema.ts";
 import { checkGpuFit } from "./builders/gpu-instances.ts";
+import { banditStoreProblem, DEFAULT_ROUTER_REPLICAS } from "./builders/router-replicas.ts";
 import type { ScalingOptions } from "./builders/scaling.ts";
 import type { VllmPodOptions } from "./builders/vllm-container.ts";
 import { ExperimentMonitoring, type ExperimentMonitoringArgs } from "./experiment-monitoring.ts";
-import { ExperimentRouter, type ExperimentRouterArgs } from "./experiment-router.ts";
+import { ExperimentRouter, type ExperimentRouterArgs, type RouterPlacement } from "./experiment-router.ts";
 import { GpuNodePool, type GpuNodePoolArgs } from "./gpu-node-pool.ts";
 import { InferenceDeployment } from "./inference-deployment.ts";
 
@@ -46,7 +47,11 @@ export interface ExperimentArgs {
   readonly scaling?: ScalingOptions;
   /** Extra labels on PodMonitors and monitoring objects (e.g. `release`). Default none. */
   readonly monitoringLabels?: Readonly<Record<string, string>>;
-  /** Router settings. Default: standalone, 2 replicas with the redis store, else 1. */
+  /**
+   * Router settings. Default placement: standalone, 2 replicas with the redis store, else 1. A
+   * bandit on the memory store (`spec.rollout.mode: bandit`, `spec.router.store: memory`) is
+   * refused with more than one standalone replica: see `banditStoreProblem`.
+   */
   readonly router?: Omit<ExperimentRouterArgs, "spec" | "namespace">;
   /** Monitoring settings. Defaults: see `ExperimentMonitoringArgs`. */
   readonly monitoring?: Omit<ExperimentMonitoringArgs, "spec" | "namespace" | "labels">;
@@ -72,6 +77,7 @@ export class Experiment extends pulumi.ComponentResource {
     super("llm-ab:components:Experiment", name, {}, opts);
     const { spec } = args;
     checkGuardrails(spec);
+    const placement = routerPlacement(spec, args.router?.placement);
     const namespace = args.namespace ?? "llm-ab";
     const child = { parent: this };
 
@@ -121,9 +127,9 @@ export class Experiment extends pulumi.ComponentResource {
     const router = new ExperimentRouter(
       `${name}-router`,
       {
-        placement: { kind: "standalone", replicas: spec.router.store === "redis" ? 2 : 1 },
         ...(args.monitoringLabels === undefined ? {} : { podMonitorLabels: args.monitoringLabels }),
         ...args.router,
+        placement,
         spec,
         namespace,
       },
@@ -155,20 +161,54 @@ export class Experiment extends pulumi.ComponentResource {
 }
 
 /**
- * A treatment that serves live traffic (any mode but shadow, with a treatment percent above 0)
- * must have guardrails, or nothing would pause or roll it back when it hurts users.
+ * The router's placement (`router.placement`, else standalone with 2 replicas on the redis store and
+ * 1 on the memory store), refused when it would split a bandit on the memory store across
+ * standalone replicas. A sidecar's count is the application's, which only the injection sees (the
+ * sidecar transformation checks it there).
+ */
+export function routerPlacement(
+  spec: Pick<ExperimentSpec, "rollout" | "router">,
+  placement: RouterPlacement | undefined,
+): RouterPlacement {
+  const chosen = placement ?? { kind: "standalone", replicas: spec.router.store === "redis" ? 2 : 1 };
+  if (chosen.kind === "standalone") {
+    const problem = banditStoreProblem(spec, {
+      count: chosen.replicas ?? DEFAULT_ROUTER_REPLICAS,
+      field: "router.placement.replicas",
+      unit: "router replica",
+      ...(chosen.replicas === undefined ? { detail: "(the default)" } : {}),
+    });
+    if (problem !== undefined) throw new pulumi.InputPropertyError(problem);
+  }
+  return chosen;
+}
+
+/**
+ * Treatments that serve live traffic (any mode but shadow, with a treatment percent above 0; a
+ * bandit always does) must have guardrails, or nothing would pause or roll them back when they
+ * hurt users.
  */
 export function checkGuardrails(spec: Pick<ExperimentSpec, "rollout" | "metrics">): void {
-  const live = spec.rollout.mode !== "shadow" && spec.rollout.treatmentPercent > 0;
+  const { mode, treatmentPercent } = spec.rollout;
+  const live = mode !== "shadow" && treatmentPercent > 0;
   if (live && spec.metrics.guardrails.length === 0) {
+    // A bandit's split is its own (never below the floor per arm), so it has no percent to quote.
+    const exposure =
+      mode === "bandit"
+        ? "rollout.mode bandit sends units to every treatment, each at least its floor"
+        : `rollout.mode ${mode} sends ${treatmentPercent}% of units to the treatments`;
     throw new pulumi.InputPropertyError({
       propertyPath: "metrics.guardrails",
-      reason: `must list at least one guardrail: rollout.mode ${spec.rollout.mode} sends ${spec.rollout.treatmentPercent}% of units to the treatment, and nothing would pause or roll it back`,
+      reason: `must list at least one guardrail: ${exposure}, and nothing would pause or roll them back`,
     });
   }
 }
 
-/** The plan's per-metric sizes; none when the spec cannot be sized (e.g. several treatments). */
+/**
+ * The plan's per-metric sizes (A/B/n: each treatment against control at alpha/k; a bandit: its
+ * burn-in's equal split); none when the spec cannot be sized (a continuous metric without `sd`,
+ * a treatment percent of 100).
+ */
 function planSummary(spec: ExperimentSpec): PlanSummary[] {
   let plan: ReturnType<typeof planExperiment>;
   try {

@@ -29,12 +29,7 @@ import { type ReplicaDns, type RuntimeDeps, SpecRuntime } from "./runtime.ts";
 import { MemoryStore } from "./store/memory-store.ts";
 import { RedisStore } from "./store/redis-store.ts";
 import { ResilientStore } from "./store/resilient-store.ts";
-import {
-  assignmentNamespace,
-  type RouterCounters,
-  type RouterStore,
-  type StateRecord,
-} from "./store/types.ts";
+import type { RouterCounters, RouterStore, StateRecord } from "./store/types.ts";
 import type { Clock } from "./timing.ts";
 import { createUpstreamAgent } from "./upstream-call.ts";
 

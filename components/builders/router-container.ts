@@ -61,9 +61,10 @@ export function specConfigMapName(spec: Pick<ExperimentSpec, "name">): string {
 
 /**
  * The parsed spec as the in-cluster router reads it: every default spelled out, minus the fields
- * the parser derives and does not accept as input (a guardrail's `direction`), and minus each
- * deployment's `endpoints`, which are for servers outside Kubernetes: they would win over the
- * headless-Service DNS of the replicas this stack deploys.
+ * the parser derives and does not accept as input (a guardrail's `direction`; the bandit's
+ * durations in seconds, and in mode bandit the treatment percent, which an author may not write
+ * there), and minus each deployment's `endpoints`, which are for servers outside Kubernetes: they
+ * would win over the headless-Service DNS of the replicas this stack deploys.
  */
 export function specDocument(spec: ExperimentSpec): Json {
   const guardrails = spec.metrics.guardrails.map(({ direction: _direction, ...guardrail }) => guardrail);
@@ -73,7 +74,20 @@ export function specDocument(spec: ExperimentSpec): Json {
       deployment,
     ]),
   );
-  return { ...spec, deployments, metrics: { ...spec.metrics, guardrails } };
+  return {
+    ...spec,
+    rollout: rolloutDocument(spec.rollout),
+    deployments,
+    metrics: { ...spec.metrics, guardrails },
+  };
+}
+
+/** The rollout as an author writes it: without what the parser derives in mode bandit. */
+function rolloutDocument(rollout: ExperimentSpec["rollout"]): Json {
+  const { bandit, treatmentPercent, ...rest } = rollout;
+  if (bandit === undefined) return { ...rest, treatmentPercent };
+  const { maxUpdateIntervalSeconds: _interval, rewardWindowSeconds: _window, ...settings } = bandit;
+  return { ...rest, bandit: settings };
 }
 
 /** The ConfigMap's data: the spec document as canonical JSON, so equal specs give equal text. */

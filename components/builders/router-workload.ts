@@ -15,6 +15,7 @@ import {
   routerVolumes,
   SPEC_HASH_ANNOTATION,
 } from "./router-container.ts";
+import { DEFAULT_ROUTER_REPLICAS } from "./router-replicas.ts";
 
 /** Redis image for the in-cluster assignment store. Pinned. */
 export const DEFAULT_REDIS_IMAGE = "redis:7.4.1-alpine";
@@ -64,7 +65,7 @@ export function standaloneDeployment(spec: ExperimentSpec, options: StandaloneOp
     kind: "Deployment",
     metadata: { name: routerName(spec), namespace: options.namespace, labels },
     spec: {
-      replicas: options.replicas ?? 2,
+      replicas: options.replicas ?? DEFAULT_ROUTER_REPLICAS,
       selector: { matchLabels: selector },
       template: {
         metadata: { labels, annotations: { [SPEC_HASH_ANNOTATION]: options.specHash } },

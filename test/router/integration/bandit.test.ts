@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mt19937 from "@stdlib/random-base-mt19937";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runBanditAnalysis } from "../../../analysis/bandit-analysis.ts";
 import type { ExposureRecord, OutcomeRecord } from "../../../router/records.ts";
 import { parseSpec } from "../../../spec/load.ts";

@@ -4,8 +4,7 @@
  * Alertmanager pause through one router takes the treatment's traffic off every router.
  */
 import { join } from "node:path";
-import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ExposureRecord } from "../../../router/records.ts";
 import { redisPerFile } from "../../helpers/redis-server.ts";
 import {
