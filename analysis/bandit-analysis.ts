@@ -89,6 +89,8 @@ export interface BanditAnalysisReport {
   };
   /** Units left out because they were first exposed while the experiment was paused or rolled back. */
   excludedInactive: number;
+  /** Units a later exposure shows under another arm (assignment lost and redrawn); kept under their first. */
+  armChanged: number;
   /** Units per arm that reported the reward, of those exposed, and whether the rates differ. */
   rewardReporting: {
     reported: Record<string, number>;
@@ -278,6 +280,7 @@ export async function runBanditAnalysis(
     units: units.length,
     allocationVersions: [lowVersion, highVersion],
     excludedInactive: all.length - units.length,
+    armChanged: units.filter((u) => u.armChanged).length,
     rewardReporting: reporting,
     estimator:
       "arm means weighted by inverse propensity (Hajek): allocation was adaptive, so plain means are biased; intervals are normal approximations, bounded by the floor",

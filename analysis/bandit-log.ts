@@ -24,6 +24,11 @@ export interface BanditUnit {
   propensities: Record<string, number>;
   /** The runtime state at the unit's first exposure (control serves every unit unless active). */
   firstState: string;
+  /**
+   * A later exposure named another arm: the router lost the unit's assignment (a memory store
+   * restarted, an eviction) and drew it again. The unit stays under its first arm.
+   */
+  armChanged: boolean;
   /** Reduced outcome value per metric (see the file comment). */
   outcomes: Map<string, number>;
 }
@@ -37,6 +42,8 @@ export interface BanditLogRequest {
 
 interface UnitDraft {
   t: number;
+  /** Another exposure of the unit named another arm. */
+  changed: boolean;
   state: string;
   arm: string;
   propensities: Record<string, number>;
@@ -92,6 +99,7 @@ export async function readBanditLog(path: string, req: BanditLogRequest): Promis
       allocationVersion: d.version,
       propensities: d.propensities,
       firstState: d.state,
+      armChanged: d.changed,
       outcomes,
     });
   }
@@ -144,9 +152,14 @@ function readExposure(
   );
   if (!(Math.abs(sum - 1) < 1e-6)) return report(line, "propensities", `must sum to 1, got ${sum}`);
   const known = first.get(unit);
-  if (known !== undefined && known.t <= t) return true;
+  const changed = known !== undefined && (known.changed || known.arm !== arm);
+  if (known !== undefined && known.t <= t) {
+    known.changed = changed;
+    return true;
+  }
   first.set(unit, {
     t,
+    changed,
     state: typeof rec.state === "string" ? rec.state : "active",
     arm,
     propensities: propensities as Record<string, number>,

@@ -55,6 +55,11 @@ export function renderBanditReport(r: BanditAnalysisReport): string {
       `Left out: ${r.excludedInactive} units first exposed while the experiment was paused or rolled back (control served them)`,
     );
   }
+  if (r.armChanged > 0) {
+    out.push(
+      `Reassigned: ${r.armChanged} units later served under another arm (the router lost their assignment and drew again: a memory store restarted or evicted them); each counts under its first arm`,
+    );
+  }
   for (const m of r.metrics) out.push(...metricLines(m, level));
   out.push(`\nVerdict: ${r.verdict.toUpperCase()}`);
   for (const reason of r.reasons) out.push(`  - ${reason}`);

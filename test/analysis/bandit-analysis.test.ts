@@ -80,6 +80,18 @@ describe("what a bandit analysis leaves out or refuses", () => {
     expect(report.units).toBe(1700);
   });
 
+  it("counts units a later exposure shows under another arm, and keeps them under their first", async () => {
+    const path = edited(34, "redrawn.jsonl", (rec) => rec);
+    const lines = readFileSync(path, "utf8").trim().split("\n");
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    const other = first.assigned === "control" ? "treatment" : "control";
+    const later = { ...first, t: "2026-12-01T00:00:00.000Z", assigned: other, variant: other };
+    writeFileSync(path, `${[...lines, JSON.stringify(later)].join("\n")}\n`);
+    const report = await runBanditAnalysis(two, path);
+    expect(report.armChanged).toBe(1);
+    expect(report.units).toBe(2000);
+  });
+
   it("holds when one arm reports its reward less often (the weighted means would be biased)", async () => {
     let n = 0;
     const path = edited(32, "lost.jsonl", (rec) =>
