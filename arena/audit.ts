@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { closestName } from "../spec/closest-name.ts";
 import { formatPath } from "../spec/errors.ts";
-import { DatasetError, type DatasetProblem, jsonProblem } from "./dataset.ts";
+import { DatasetError, type DatasetProblem, forEachJsonLine } from "./dataset.ts";
 import type { AuditLabel } from "./types.ts";
 
 const auditLineSchema = z.strictObject({
@@ -23,16 +23,7 @@ export function parseAudit(text: string, source: string, caseIds: readonly strin
   const problems: DatasetProblem[] = [];
   const labels: AuditLabel[] = [];
   const firstLine = new Map<string, number>();
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = index + 1;
-    if (raw.trim() === "") return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      problems.push(jsonProblem(raw, line, error));
-      return;
-    }
+  forEachJsonLine(text, problems, (value, line) => {
     const parsed = auditLineSchema.safeParse(value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues)

@@ -178,7 +178,8 @@ function jsonErrorColumn(text: string, message: string): number {
   return Math.min(low + 1, text.length);
 }
 
-export function jsonProblem(text: string, line: number, error: unknown): DatasetProblem {
+/** A JSONL line that is not JSON, as a problem naming its column and the parser's reason. */
+function jsonProblem(text: string, line: number, error: unknown): DatasetProblem {
   const message = error instanceof Error ? error.message : String(error);
   const reason = message
     .replace(/\s+/g, " ")
@@ -195,6 +196,33 @@ function rawId(value: unknown): string | undefined {
   return typeof id === "string" ? id : undefined;
 }
 
+/**
+ * Visits the JSON value of every non-blank line of JSONL `text` (a leading byte-order mark
+ * dropped) with its 1-based line number; a line that is not JSON becomes a problem instead.
+ * Shared by the golden dataset and the audit labels, which read JSONL the same way.
+ */
+export function forEachJsonLine(
+  text: string,
+  problems: DatasetProblem[],
+  visit: (value: unknown, line: number) => void,
+): void {
+  text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .forEach((raw, index) => {
+      const line = index + 1;
+      if (raw.trim() === "") return;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch (error) {
+        problems.push(jsonProblem(raw, line, error));
+        return;
+      }
+      visit(value, line);
+    });
+}
+
 /** sha256 (hex) of the cases' canonical JSON: the same cases hash alike however the file is formatted. */
 export function datasetHash(cases: readonly GoldenCase[]): string {
   return createHash("sha256").update(canonicalJson(cases)).digest("hex");
@@ -208,17 +236,7 @@ export function parseDataset(text: string, source: string): { cases: GoldenCase[
   const problems: DatasetProblem[] = [];
   const cases: GoldenCase[] = [];
   const firstLineOf = new Map<string, number>();
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  lines.forEach((raw, index) => {
-    const line = index + 1;
-    if (raw.trim() === "") return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      problems.push(jsonProblem(raw, line, error));
-      return;
-    }
+  forEachJsonLine(text, problems, (value, line) => {
     // Duplicates are found from the raw id, so a repeated id is reported even on an otherwise bad line.
     const id = rawId(value);
     const first = id === undefined ? undefined : firstLineOf.get(id);

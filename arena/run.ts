@@ -22,7 +22,7 @@ import { ResultsCache } from "./cache.ts";
 import { limit, type PostOptions } from "./client.ts";
 import { type LoadedArenaConfig, loadArenaConfig } from "./config.ts";
 import { loadDataset } from "./dataset.ts";
-import { decideGate, type GateDecision } from "./gate.ts";
+import { decideGate, type GateDecision, type GateInput } from "./gate.ts";
 import { GATE_FILE_VERSION, type GateFile } from "./gate-file.ts";
 import { type GenerationFailure, generate } from "./generate.ts";
 import { Judge } from "./judges.ts";
@@ -30,16 +30,7 @@ import { runLevel1 } from "./level1.ts";
 import { renderArenaReport } from "./report-html.ts";
 import { loadRubric, rubricHash } from "./rubric.ts";
 import { similarity } from "./similarity.ts";
-import type {
-  AuditLabel,
-  Generation,
-  GoldenCase,
-  Level1Result,
-  PairwiseJudgement,
-  Rubric,
-  RubricScore,
-  SimilarityResult,
-} from "./types.ts";
+import type { GoldenCase, Rubric } from "./types.ts";
 
 /** Progress of a run: the phase and its calls. */
 export interface ArenaProgress {
@@ -59,17 +50,14 @@ export interface ArenaRunOptions {
 }
 
 /** Everything a run produced. */
-export interface ArenaRun {
+export interface ArenaRun
+  extends Pick<
+    GateInput,
+    "cases" | "generations" | "level1" | "similarity" | "rubricScores" | "pairwise" | "audit"
+  > {
   readonly config: LoadedArenaConfig;
   readonly spec: ExperimentSpec;
-  readonly cases: readonly GoldenCase[];
   readonly rubric: Rubric;
-  readonly generations: readonly Generation[];
-  readonly level1: readonly Level1Result[];
-  readonly similarity: readonly SimilarityResult[];
-  readonly rubricScores: readonly RubricScore[];
-  readonly pairwise: readonly PairwiseJudgement[];
-  readonly audit?: readonly AuditLabel[];
   readonly decision: GateDecision;
   readonly gateFile: GateFile;
   readonly files: { readonly gate: string; readonly results: string; readonly report: string };
